@@ -1,0 +1,26 @@
+"""The SQLAlchemy extension and the column types that mirror the legacy MySQL schema."""
+
+from sqlalchemy import Integer, Numeric, SmallInteger, String, Text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase
+from flask_sqlalchemy import SQLAlchemy
+
+# Legacy column types: MySQL gets the exact legacy type, SQLite a close equivalent.
+Flag = SmallInteger().with_variant(mysql.TINYINT(1), "mysql", "mariadb")
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+Int = Integer
+Str255 = String(255)
+Decimal32 = Numeric(3, 2)
+
+TABLE_ARGS = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)

@@ -1,0 +1,178 @@
+"""The one view behind every mount: method, resolve, authenticate, load, call, commit, envelope."""
+
+import json
+import time
+from functools import cache
+from typing import Any
+
+from flask import Request, current_app, g, request
+from flask import Response as FlaskResponse
+from sqlalchemy.exc import OperationalError
+
+from backend import envelope
+from backend.auth import AuthFailure, AuthPolicy, authenticate, bearer_token
+from backend.db import db
+from backend.errors import BadRequest, InvalidAction, InvalidJson, MethodNotAllowed, PayloadTooLarge
+from backend.errors import RouteNotFound
+from backend.registry import METHODS, Action, Call, Client, Reply, registry
+from backend.resilience import is_retryable
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FALSY_IDS = (None, "", "0")
+
+
+def view(rest: str = "") -> FlaskResponse:
+    action, args = resolve(request)
+    g.action, g.call_args = action, args
+    call = build_call(request, action, args)
+    result = run(action, call)
+    reply = result if isinstance(result, Reply) else Reply(result)
+    return envelope.ok(
+        reply.data,
+        reply.message,
+        reply.status,
+        request_id=g.request_id,
+        tz=current_app.config["TZINFO"],
+    )
+
+
+# --- resolving ------------------------------------------------------------------------------
+
+
+def remainder(path: str, mounts: tuple[str, ...]) -> str:
+    """What follows the mount: '' for the mount itself, else `flow/ID/toggle-active` or `health`."""
+    for mount in mounts:
+        if path == mount or path.startswith(mount + "/"):
+            return path[len(mount) :].strip("/")
+    return path.strip("/")
+
+
+def effective_method(req: Request) -> str:
+    """Legacy override, POST only: form field `_method` (upper-cased), else the header verbatim."""
+    if req.method != "POST":
+        return req.method
+    if req.mimetype in FORM_TYPES and "_method" in req.form:
+        return req.form["_method"].upper()
+    return req.headers.get("X-HTTP-Method-Override", req.method)
+
+
+def resolve(req: Request) -> tuple[Action, dict[str, str]]:
+    g.act = req.args.get("act")
+    rest = remainder(req.path, current_app.config["MOUNTS"])
+    if g.act is None and "/" in rest:
+        g.path_form = "rest"
+        return resolve_rest("/" + rest, effective_method(req))
+    g.path_form = "act" if g.act is not None else ("path" if rest else "act")
+    if g.act is None:
+        g.act = rest or "help"
+    return resolve_act(g.act, effective_method(req), req.args.get("id"))
+
+
+def resolve_act(act: str, method: str, ident: str | None) -> tuple[Action, dict[str, str]]:
+    path = registry.acts.get(act)
+    if path is None:
+        raise InvalidAction()
+    if method not in METHODS:
+        raise MethodNotAllowed()
+    if "<id>" not in path:
+        return registry.by_path(path, method), {}
+    if ident in FALSY_IDS:
+        raise RouteNotFound()
+    return registry.by_path(path, method), {"id": ident}
+
+
+def resolve_rest(path: str, method: str) -> tuple[Action, dict[str, str]]:
+    if method not in METHODS:
+        raise MethodNotAllowed()
+    action, args = registry.match(path, method)
+    if "id" in args and args["id"] in FALSY_IDS:
+        raise RouteNotFound()
+    return action, args
+
+
+# --- building the call ----------------------------------------------------------------------
+
+
+def request_token(req: Request, policy: AuthPolicy) -> str | None:
+    header = req.headers.get("Authorization") or req.environ.get("REDIRECT_HTTP_AUTHORIZATION")
+    token = bearer_token(header)
+    if token or not policy.query_token:
+        return token
+    token = req.args.get("token") or (req.form.get("token") if req.mimetype in FORM_TYPES else None)
+    return token or None
+
+
+def caller_for(req: Request, policy: AuthPolicy | None) -> tuple[Any, str | None]:
+    if policy is None:
+        return None, bearer_token(req.headers.get("Authorization"))
+    token = request_token(req, policy)
+    try:
+        return authenticate(token, policy), token
+    except AuthFailure as failure:
+        if policy.optional:
+            return None, token
+        raise policy.error(failure.reason) from None
+
+
+def read_body(req: Request) -> dict[str, Any]:
+    raw = req.get_data(cache=True)
+    if len(raw) > current_app.config["MAX_BODY_BYTES"]:
+        raise PayloadTooLarge()
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidJson() from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRequest("Request body must be a JSON object")
+    return value
+
+
+@cache
+def schema_instance(schema_cls: type) -> Any:
+    return schema_cls()
+
+
+def load_data(req: Request, action: Action) -> dict[str, Any]:
+    if not action.reads_body:
+        return {}
+    body = read_body(req)
+    return schema_instance(action.schema).load(body) if action.schema else body
+
+
+def build_call(req: Request, action: Action, args: dict[str, str]) -> Call:
+    user, token = caller_for(req, action.auth)
+    g.user_id = user.user_id if user else None
+    return Call(
+        data=load_data(req, action),
+        args=args,
+        user=user,
+        query=req.args.to_dict(),
+        client=Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent")),
+        token=token,
+    )
+
+
+# --- one request, one transaction -----------------------------------------------------------
+
+
+def run(action: Action, call: Call) -> Any:
+    """Run the handler and commit once; re-run it whole on a deadlock or lock-wait timeout."""
+    for attempt in range(1, current_app.config["DB_RETRY_ATTEMPTS"]):
+        try:
+            return run_once(action, call)
+        except OperationalError as exc:
+            db.session.rollback()
+            if not is_retryable(exc):
+                raise
+            time.sleep(0.01 * 2**attempt)
+    return run_once(action, call)
+
+
+def run_once(action: Action, call: Call) -> Any:
+    result = action.func(call)
+    db.session.commit()
+    return result

@@ -1,0 +1,76 @@
+"""Every failure leaves as the legacy envelope: gateway errors, validation, HTTP, database, bugs."""
+
+from flask import Flask, current_app, g
+from flask import Response as FlaskResponse
+from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from backend import envelope
+from backend.db import db
+from backend.errors import GatewayError, MethodNotAllowed, PayloadTooLarge, RouteNotFound
+from backend.errors import ServiceUnavailable, ValidationFailed
+from backend.resilience import is_unavailable
+
+HTTP_TRANSLATIONS: dict[int, type[GatewayError]] = {
+    404: RouteNotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+}
+
+
+def rollback() -> None:
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        current_app.logger.warning("rollback failed; the connection is discarded")
+
+
+def render(error: GatewayError) -> FlaskResponse:
+    rollback()
+    return envelope.fail(
+        error.status,
+        error.message,
+        data=error.data,
+        request_id=g.get("request_id") or envelope.new_request_id(),
+        tz=current_app.config["TZINFO"],
+        debug=current_app.config["DEBUG_ENVELOPE"],
+    )
+
+
+def on_gateway_error(error: GatewayError) -> FlaskResponse:
+    return render(error)
+
+
+def on_validation_error(error: ValidationError) -> FlaskResponse:
+    messages = error.messages if isinstance(error.messages, dict) else {"general": error.messages}
+    return render(ValidationFailed(messages))
+
+
+def on_http_exception(error: HTTPException) -> FlaskResponse:
+    translated = HTTP_TRANSLATIONS.get(error.code or 500)
+    if translated is not None:
+        return render(translated())
+    failure = GatewayError(error.description or error.name)
+    failure.status = error.code or 500
+    return render(failure)
+
+
+def on_database_error(error: DBAPIError) -> FlaskResponse:
+    if is_unavailable(error):
+        current_app.logger.warning("database unavailable: %s", type(error.orig).__name__)
+        return render(ServiceUnavailable())
+    return on_unexpected(error)
+
+
+def on_unexpected(error: Exception) -> FlaskResponse:
+    current_app.logger.exception("unhandled error in %s", g.get("act"))
+    return render(GatewayError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(GatewayError, on_gateway_error)
+    app.register_error_handler(ValidationError, on_validation_error)
+    app.register_error_handler(HTTPException, on_http_exception)
+    app.register_error_handler(DBAPIError, on_database_error)
+    app.register_error_handler(Exception, on_unexpected)

@@ -1,0 +1,54 @@
+"""Rows as the legacy wrote and returned them: local-time datetimes, legacy id formats, row dicts."""
+
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Table
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+TIMED_PREFIXES = ("user", "proj", "env", "pm", "rt", "mcp")
+
+
+def now() -> datetime:
+    """Wall-clock time in APP_TIMEZONE, naive, whole seconds (what PHP `date()` wrote)."""
+    return datetime.now(current_app.config["TZINFO"]).replace(tzinfo=None, microsecond=0)
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    return value.strftime(DATETIME_FORMAT) if value is not None else None
+
+
+def new_id(prefix: str) -> str:
+    """Legacy id shapes: `proj_<unix>_<8 hex>` (users: 6 hex) or `flow_<32 hex>`."""
+    if prefix in TIMED_PREFIXES:
+        width = 3 if prefix == "user" else 4
+        return f"{prefix}_{int(time.time())}_{secrets.token_hex(width)}"
+    return f"{prefix}_{secrets.token_hex(16)}"
+
+
+def wire_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime(DATETIME_FORMAT)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def row_dict(table: Table, row: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """A row (ORM object or Core mapping) as the legacy's `SELECT *`: table column order."""
+    skip = set(exclude)
+    get = row.__getitem__ if isinstance(row, Mapping) else _attribute_getter(row)
+    return {c.name: wire_value(get(c.name)) for c in table.columns if c.name not in skip}
+
+
+def _attribute_getter(obj: Any) -> Any:
+    mapper = obj.__mapper__
+    keys = {c.name: mapper.get_property_by_column(c).key for c in mapper.local_table.columns}
+    return lambda name: getattr(obj, keys[name])

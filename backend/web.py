@@ -1,0 +1,79 @@
+"""What wraps every response: legacy headers, CORS preflight, request id, one access-log line."""
+
+import json
+import logging
+import time
+
+from flask import Flask, g, request
+from flask import Response as FlaskResponse
+
+from backend import envelope
+
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, PATCH, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-HTTP-Method-Override",
+    "Access-Control-Max-Age": "86400",
+}
+RESPONSE_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-CSRF-Token, X-XSRF-Token",
+    "Access-Control-Max-Age": "86400",
+    "Access-Control-Expose-Headers": "X-Request-ID",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-XSS-Protection": "1; mode=block",
+    "Content-Security-Policy": "default-src 'self'",
+    "Server": "GASS-API",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+access_log = logging.getLogger("gassapi.access")
+
+
+def start_request() -> FlaskResponse | None:
+    g.started = time.perf_counter()
+    g.request_id = envelope.accept_request_id(request.headers.get("X-Request-ID"))
+    if request.method == "OPTIONS":
+        g.preflight = True
+        return FlaskResponse(b"", 200, headers=PREFLIGHT_HEADERS, content_type=envelope.JSON_TYPE)
+    return None
+
+
+def is_https() -> bool:
+    return request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def finish_request(response: FlaskResponse) -> FlaskResponse:
+    if not g.get("preflight"):
+        response.headers.update(RESPONSE_HEADERS)
+        if is_https():
+            response.headers["Strict-Transport-Security"] = HSTS
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    log_access(response.status_code)
+    return response
+
+
+def log_access(status: int) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    started = g.get("started")
+    action = g.get("action")
+    flow_id = g.get("call_args", {}).get("id") if action and action.path.startswith("/flow/") else None
+    line = {
+        "time": envelope.timestamp_utc(),
+        "request_id": g.get("request_id"),
+        "act": g.get("act"),
+        "method": request.method,
+        "path_form": g.get("path_form"),
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "user_id": g.get("user_id"),
+        "flow_id": flow_id,
+    }
+    access_log.info(json.dumps(line, ensure_ascii=False))
+
+
+def install(app: Flask) -> None:
+    app.before_request(start_request)
+    app.after_request(finish_request)

@@ -1,0 +1,90 @@
+"""`help` (the registry's own table) and `health` (really asks the database)."""
+
+import resource
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from backend.db import db
+from backend.errors import ServiceUnavailable
+from backend.registry import METHODS, Call, Reply, action, registry
+from backend.rows import format_datetime, now
+from backend.version import __version__
+
+HELP_EXAMPLES = (
+    {"description": "Get API help", "url": "?act=help"},
+    {"description": "Health check", "url": "?act=health"},
+    {"description": "List all users", "url": "?act=users"},
+    {
+        "description": "Login user",
+        "method": "POST",
+        "url": "?act=login",
+        "body": {"email": "user@example.com", "password": "password123"},
+    },
+)
+
+
+@cache
+def help_document() -> dict[str, Any]:
+    entries = sorted(registry.actions(), key=lambda pair: METHODS.index(pair[0]))
+    return {
+        "api_name": "GassAPI Gateway",
+        "version": __version__,
+        "base_url": "/gassapi2/backend/",
+        "usage": "?act=endpoint_name&id={id}",
+        "endpoints": [
+            {
+                "method": method,
+                "path": act.template,
+                "description": act.summary,
+                "acts": list(act.acts),
+            }
+            for method, act in entries
+        ],
+        "examples": list(HELP_EXAMPLES),
+    }
+
+
+@action("/", acts=("help",), summary="API documentation")
+def help_(call: Call) -> Reply:
+    return Reply(help_document(), "API Documentation")
+
+
+def memory() -> tuple[int, int]:
+    """Current and peak resident memory in bytes."""
+    statm = Path("/proc/self/statm")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if not statm.exists():
+        return peak, peak
+    pages = int(statm.read_text().split()[1])
+    return pages * resource.getpagesize(), peak
+
+
+@action("/health", acts=("health",), summary="Health check")
+def health(call: Call) -> Reply:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        raise ServiceUnavailable(
+            "Health check failed: database unreachable",
+            {"status": "unhealthy", "database": "disconnected"},
+        ) from exc
+    used, peak = memory()
+    return Reply(
+        {
+            "status": "healthy",
+            "app": "GassAPI Gateway",
+            "version": __version__,
+            "timestamp": format_datetime(now()),
+            "environment": current_app.config["APP_ENV"] or "unknown",
+            "database": "connected",
+            "memory_usage": used,
+            "peak_memory": peak,
+        },
+        "Health check successful",
+    )
+

@@ -1,0 +1,118 @@
+"""Fixtures: every database test runs on SQLite and on MariaDB (mandatory under CI=true)."""
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pymysql
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from backend import create_app
+from backend.db import db
+from tests import factories
+
+MYSQL_URL = os.environ.get("GATEWAY_TEST_MYSQL_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ACCESS_SECRET = "test-access-secret-0123456789abcdef0123456789abcdef"
+REFRESH_SECRET = "test-refresh-secret-0123456789abcdef0123456789abcdef"
+_mysql_schema_ready: set[str] = set()
+
+
+def mysql_unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"MariaDB leg is mandatory in CI: {reason}")
+    pytest.skip(reason)
+
+
+def ensure_mysql_database(url: str) -> None:
+    """Create the test database named in the URL if it is missing."""
+    parsed = make_url(url)
+    try:
+        conn = pymysql.connect(
+            host=parsed.host or "127.0.0.1",
+            port=parsed.port or 3306,
+            user=parsed.username or "root",
+            password=parsed.password or "",
+            connect_timeout=3,
+        )
+    except pymysql.MySQLError as exc:
+        mysql_unavailable(f"MariaDB unreachable: {exc}")
+        return
+    with conn, conn.cursor() as cursor:
+        cursor.execute(
+            f"CREATE DATABASE IF NOT EXISTS `{parsed.database}` "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+
+
+@pytest.fixture(scope="session", params=["sqlite", "mysql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        return "sqlite://"
+    if not MYSQL_URL:
+        mysql_unavailable("GATEWAY_TEST_MYSQL_URL is not set")
+    ensure_mysql_database(MYSQL_URL)
+    return MYSQL_URL
+
+
+def test_config(database_url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "JWT_ACCESS_SECRET": ACCESS_SECRET,
+        "JWT_REFRESH_SECRET": REFRESH_SECRET,
+        "APP_ENV": "development",
+        "DEBUG_ENVELOPE": True,
+        "BCRYPT_ROUNDS": 4,
+        **extra,
+    }
+
+
+def empty_all_tables() -> None:
+    with db.engine.begin() as conn:
+        if conn.dialect.name != "sqlite":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        if conn.dialect.name != "sqlite":
+            conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    application = create_app(test_config(database_url))
+    with application.app_context():
+        if database_url.startswith("sqlite") or database_url not in _mysql_schema_ready:
+            db.create_all()
+            _mysql_schema_ready.add(database_url)
+        empty_all_tables()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app: Flask) -> factories.Factory:
+    """Row factories bound to the app: `make.user()`, `make.project(owner)`, `make.flow(project)`."""
+    return factories.Factory(app)
+
+
+@pytest.fixture
+def call_act(client: FlaskClient) -> Callable[..., Any]:
+    """`call_act("flow_toggle_active", "PUT", id=..., token=...)` → the test response."""
+
+    def call(act: str, method: str = "GET", *, token: str | None = None, **kwargs: Any) -> Any:
+        return factories.call_act(client, act, method, token=token, **kwargs)
+
+    return call
