@@ -194,8 +194,13 @@ def check_account(row: Any, version: Any) -> None:
 
 def _mcp_caller(token: str) -> Caller:
     found = db.session.execute(
-        select(McpClientToken.id, McpClientToken.project_id, McpClientToken.last_validated_at,
-               Project.owner_id, User.is_active)
+        select(
+            McpClientToken.id,
+            McpClientToken.project_id,
+            McpClientToken.last_validated_at,
+            Project.owner_id,
+            User.is_active,
+        )
         .join(Project, Project.id == McpClientToken.project_id)
         .join(User, User.id == Project.owner_id)
         .where(McpClientToken.token_hash == sha256_hex(token), McpClientToken.is_active == 1)
@@ -227,7 +232,9 @@ def touch_mcp_token(token_id: str, last_validated_at: Any) -> None:
 
 
 def is_member(user_id: str, project_id: str) -> bool:
-    member = exists().where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)
+    member = exists().where(
+        ProjectMember.project_id == project_id, ProjectMember.user_id == user_id
+    )
     query = select(Project.id).where(
         Project.id == project_id, (Project.owner_id == user_id) | member
     )

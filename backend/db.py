@@ -1,9 +1,9 @@
 """The SQLAlchemy extension and the column types that mirror the legacy MySQL schema."""
 
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Integer, Numeric, SmallInteger, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase
-from flask_sqlalchemy import SQLAlchemy
 
 # Legacy column types: MySQL gets the exact legacy type, SQLite a close equivalent.
 Flag = SmallInteger().with_variant(mysql.TINYINT(1), "mysql", "mariadb")

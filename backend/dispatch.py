@@ -12,8 +12,14 @@ from sqlalchemy.exc import OperationalError
 from backend import envelope
 from backend.auth import AuthFailure, AuthPolicy, authenticate, bearer_token
 from backend.db import db
-from backend.errors import BadRequest, InvalidAction, InvalidJson, MethodNotAllowed, PayloadTooLarge
-from backend.errors import RouteNotFound
+from backend.errors import (
+    BadRequest,
+    InvalidAction,
+    InvalidJson,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+)
 from backend.registry import METHODS, Action, Call, Client, Reply, registry
 from backend.resilience import is_retryable
 

@@ -1,4 +1,4 @@
-"""The only module that knows the envelope keys, the legacy message rewrite and the JSON encoding."""
+"""The only module that knows the envelope keys, the message rewrite and the JSON encoding."""
 
 import json
 import random

@@ -8,8 +8,14 @@ from werkzeug.exceptions import HTTPException
 
 from backend import envelope
 from backend.db import db
-from backend.errors import GatewayError, MethodNotAllowed, PayloadTooLarge, RouteNotFound
-from backend.errors import ServiceUnavailable, ValidationFailed
+from backend.errors import (
+    GatewayError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from backend.resilience import is_unavailable
 
 HTTP_TRANSLATIONS: dict[int, type[GatewayError]] = {

@@ -1,4 +1,4 @@
-"""The error tree: each class carries the legacy status; the raw message is rewritten by the envelope."""
+"""The error tree: each class carries the legacy status; the envelope rewrites the message."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""Rows as the legacy wrote and returned them: local-time datetimes, legacy id formats, row dicts."""
+"""Rows as the legacy wrote them: local-time datetimes, legacy id formats, row dicts."""
 
 import secrets
 import time

@@ -59,7 +59,9 @@ def log_access(status: int) -> None:
         return
     started = g.get("started")
     action = g.get("action")
-    flow_id = g.get("call_args", {}).get("id") if action and action.path.startswith("/flow/") else None
+    flow_id = (
+        g.get("call_args", {}).get("id") if action and action.path.startswith("/flow/") else None
+    )
     line = {
         "time": envelope.timestamp_utc(),
         "request_id": g.get("request_id"),

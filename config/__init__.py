@@ -1,4 +1,4 @@
-"""Configuration: defaults, then a legacy `.env` file, then the process environment. Pure, no Flask."""
+"""Configuration: defaults, then a legacy `.env` file, then the process environment (pure)."""
 
 from collections.abc import Mapping
 from pathlib import Path

@@ -87,4 +87,3 @@ def health(call: Call) -> Reply:
         },
         "Health check successful",
     )
-

@@ -29,8 +29,14 @@ def load_user(user_id: str) -> User:
     return user
 
 
-@action("/profile", methods=("GET",), acts=("profile",), auth=PROFILE_AUTH,
-        summary="Current user profile")
+@action(
+    "/profile",
+    methods=("GET",),
+    acts=("profile",),
+    auth=PROFILE_AUTH,
+    summary="Current user profile",
+)
 def profile(call: Call) -> Reply:
-    return Reply({"user": user_object(load_user(call.user.user_id))},
-                 "Profile retrieved successfully")
+    return Reply(
+        {"user": user_object(load_user(call.user.user_id))}, "Profile retrieved successfully"
+    )

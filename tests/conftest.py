@@ -104,7 +104,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def make(app: Flask) -> factories.Factory:
-    """Row factories bound to the app: `make.user()`, `make.project(owner)`, `make.flow(project)`."""
+    """Row factories bound to the app: `make.user()`, `make.project(owner)`, …"""
     return factories.Factory(app)
 
 

@@ -23,8 +23,12 @@ def b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def php_jwt(claims: dict[str, Any], secret: str, header: str = '{"typ":"JWT","alg":"HS256"}',
-            digest: Any = hashlib.sha256) -> str:
+def php_jwt(
+    claims: dict[str, Any],
+    secret: str,
+    header: str = '{"typ":"JWT","alg":"HS256"}',
+    digest: Any = hashlib.sha256,
+) -> str:
     """What firebase/php-jwt writes: PHP json_encode (slashes escaped), HS256 by default."""
     payload = json.dumps(claims, separators=(",", ":")).replace("/", "\\/")
     signing_input = f"{b64(header.encode())}.{b64(payload.encode())}"
@@ -81,20 +85,26 @@ def test_user_object_never_contains_secrets(make: Factory, call_act: Any) -> Non
     [
         pytest.param(lambda u: php_jwt(legacy_claims(u), "wrong-key-" * 4), id="bad-signature"),
         pytest.param(
-            lambda u: php_jwt(legacy_claims(u), ACCESS_SECRET, '{"typ":"JWT","alg":"none"}')
-            .rsplit(".", 1)[0] + ".",
+            lambda u: (
+                php_jwt(legacy_claims(u), ACCESS_SECRET, '{"typ":"JWT","alg":"none"}').rsplit(
+                    ".", 1
+                )[0]
+                + "."
+            ),
             id="alg-none",
         ),
         pytest.param(
-            lambda u: php_jwt(legacy_claims(u), ACCESS_SECRET, '{"typ":"JWT","alg":"HS512"}',
-                              hashlib.sha512),
+            lambda u: php_jwt(
+                legacy_claims(u), ACCESS_SECRET, '{"typ":"JWT","alg":"HS512"}', hashlib.sha512
+            ),
             id="other-algorithm",
         ),
         pytest.param(
             lambda u: php_jwt(legacy_claims(u, type="refresh"), REFRESH_SECRET), id="refresh-type"
         ),
         pytest.param(
-            lambda u: php_jwt(legacy_claims(u, type="refresh"), ACCESS_SECRET), id="refresh-as-access"
+            lambda u: php_jwt(legacy_claims(u, type="refresh"), ACCESS_SECRET),
+            id="refresh-as-access",
         ),
         pytest.param(
             lambda u: php_jwt(legacy_claims(u, exp=int(time.time()) - 1), ACCESS_SECRET),

@@ -19,8 +19,13 @@ def test_database_url_wins() -> None:
 
 def test_legacy_db_variables_build_a_mysql_url_with_escaped_password() -> None:
     config = load_config(
-        {"DB_HOST": "db.local", "DB_PORT": "3307", "DB_USERNAME": "gass", "DB_PASSWORD": "p@ss:w/rd",
-         "DB_DATABASE": "gassapi"}
+        {
+            "DB_HOST": "db.local",
+            "DB_PORT": "3307",
+            "DB_USERNAME": "gass",
+            "DB_PASSWORD": "p@ss:w/rd",
+            "DB_DATABASE": "gassapi",
+        }
     )
     url = config["SQLALCHEMY_DATABASE_URI"]
     assert url.startswith("mysql+pymysql://gass:p%40ss%3Aw%2Frd@db.local:3307/gassapi")

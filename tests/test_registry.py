@@ -2,8 +2,8 @@
 
 import pytest
 
-from backend.errors import InvalidAction, RouteNotFound
 import handlers  # noqa: F401  (the real table)
+from backend.errors import InvalidAction, RouteNotFound
 from backend.registry import Action, Call, Registry, registry
 
 

@@ -98,7 +98,9 @@ def test_form_method_field_turns_post_into_get(client: FlaskClient) -> None:
 
 
 def test_override_is_ignored_on_non_post(client: FlaskClient) -> None:
-    response = client.put("/gassapi2/backend/?act=health", headers={"X-HTTP-Method-Override": "GET"})
+    response = client.put(
+        "/gassapi2/backend/?act=health", headers={"X-HTTP-Method-Override": "GET"}
+    )
     assert response.status_code == 404
 
 
