@@ -1,0 +1,58 @@
+"""Audit rows in the legacy `audit_logs` table, written in the caller's transaction."""
+
+import json
+import secrets
+import time
+from typing import Any
+
+from sqlalchemy import insert
+
+from backend.db import db
+from backend.models import AuditLog
+from backend.registry import Call
+from backend.rows import now
+
+COLUMN_LIMIT = 255
+
+
+def audit_id() -> str:
+    """Time-ordered, so rows written in the same second still sort in commit order."""
+    return f"audit_{time.time_ns():016x}{secrets.token_hex(4)}"
+
+
+def clip(value: str | None) -> str | None:
+    return value[:COLUMN_LIMIT] if value else value
+
+
+def record(
+    call: Call,
+    action: str,
+    *,
+    resource_type: str,
+    resource_id: str,
+    project_id: str | None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    category: str = "system",
+) -> str:
+    row_id = audit_id()
+    db.session.execute(
+        insert(AuditLog.__table__).values(
+            id=row_id,
+            user_id=call.user.user_id if call.user else None,
+            project_id=project_id,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            old_values=json.dumps(old) if old is not None else None,
+            new_values=json.dumps(new) if new is not None else None,
+            ip_address=clip(call.client.ip),
+            user_agent=clip(call.client.user_agent),
+            created_at=now(),
+            category=category,
+            metadata=json.dumps(metadata) if metadata else None,
+            severity="low",
+        )
+    )
+    return row_id

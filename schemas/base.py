@@ -1,0 +1,58 @@
+"""The base input schema and the field types of the legacy wire: text, JSON-in-text, PHP flags."""
+
+from typing import Any, ClassVar
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+
+from backend import validators
+
+
+class LegacySchema(Schema):
+    """Unknown keys are ignored (as legacy); `required_fields` gives the legacy 400 wording."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    required_fields: ClassVar[tuple[str, ...]] = ()
+
+    @pre_load
+    def check_required(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        validators.required(data, *self.required_fields)
+        return data
+
+
+class Text(fields.Field):
+    """A string; numbers are taken as their text like PHP did; arrays and objects are refused."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool):
+            return "1" if value else ""
+        if isinstance(value, int | float):
+            return str(int(value)) if float(value).is_integer() else str(value)
+        if isinstance(value, str):
+            return value
+        raise self.make_error("invalid")
+
+
+class JsonText(fields.Field):
+    """A LONGTEXT JSON column: an object or array is encoded, a string is stored as sent."""
+
+    default_error_messages = {"invalid": "Must be a JSON object, array or string."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict | list):
+            return validators.php_json(value)
+        raise self.make_error("invalid")
+
+
+class Flag(fields.Field):
+    """PHP truthiness as 0/1 (`"false"` is true, as in legacy)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, dict | list) and value:
+            raise ValidationError("Not a valid flag.")
+        return int(validators.php_truthy(value))
