@@ -3,7 +3,7 @@
 from backend import flowstatus
 from backend.auth import ANY_TOKEN
 from backend.registry import Call, Reply, action
-from schemas.flows import ReasonIn
+from schemas.flow_status import ReasonIn
 
 
 @action(

@@ -1,4 +1,4 @@
-"""Input schemas of the flow acts."""
+"""Input schemas of the flow status acts."""
 
 from marshmallow import validate
 
