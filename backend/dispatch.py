@@ -127,7 +127,7 @@ def read_body(req: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=reject_constant)
     except (ValueError, RecursionError):
         raise InvalidJson() from None
     if value is None:
@@ -135,6 +135,11 @@ def read_body(req: Request) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object")
     return value
+
+
+def reject_constant(name: str) -> None:
+    """PHP's json_decode has no NaN or Infinity; neither do we."""
+    raise ValueError(name)
 
 
 @cache
