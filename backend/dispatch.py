@@ -20,7 +20,7 @@ from backend.errors import (
     PayloadTooLarge,
     RouteNotFound,
 )
-from backend.registry import METHODS, Action, Call, Client, Reply, registry
+from backend.registry import METHODS, Action, Call, Client, Raw, Reply, registry
 from backend.resilience import is_retryable
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -32,6 +32,10 @@ def view(rest: str = "") -> FlaskResponse:
     g.action, g.call_args = action, args
     call = build_call(request, action, args)
     result = run(action, call)
+    if isinstance(result, Raw):
+        return FlaskResponse(
+            result.body, 200, headers=dict(result.headers), content_type=result.content_type
+        )
     reply = result if isinstance(result, Reply) else Reply(result)
     return envelope.ok(
         reply.data,
@@ -65,7 +69,7 @@ def effective_method(req: Request) -> str:
 def resolve(req: Request) -> tuple[Action, dict[str, str]]:
     g.act = req.args.get("act")
     rest = remainder(req.path, current_app.config["MOUNTS"])
-    if g.act is None and "/" in rest:
+    if g.act is None and rest and ("/" in rest or rest not in registry.acts):
         g.path_form = "rest"
         return resolve_rest("/" + rest, effective_method(req))
     g.path_form = "act" if g.act is not None else ("path" if rest else "act")
@@ -90,7 +94,12 @@ def resolve_act(act: str, method: str, ident: str | None) -> tuple[Action, dict[
 def resolve_rest(path: str, method: str) -> tuple[Action, dict[str, str]]:
     if method not in METHODS:
         raise MethodNotAllowed()
-    action, args = registry.match(path, method)
+    try:
+        action, args = registry.match(path, method)
+    except RouteNotFound:
+        if path.count("/") == 1:
+            raise InvalidAction() from None  # a path-style act that does not exist
+        raise
     if "id" in args and args["id"] in FALSY_IDS:
         raise RouteNotFound()
     return action, args

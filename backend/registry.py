@@ -56,6 +56,15 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """A non-envelope reply (the OpenAPI document, the docs page and its assets)."""
+
+    body: str | bytes
+    content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Action:
     name: str
     func: Callable[[Call], Any]

@@ -46,7 +46,8 @@ def is_https() -> bool:
 
 def finish_request(response: FlaskResponse) -> FlaskResponse:
     if not g.get("preflight"):
-        response.headers.update(RESPONSE_HEADERS)
+        for name, value in RESPONSE_HEADERS.items():
+            response.headers.setdefault(name, value)
         if is_https():
             response.headers["Strict-Transport-Security"] = HSTS
     response.headers["X-Request-ID"] = g.get("request_id", "")

@@ -1,3 +1,3 @@
 """Every domain module, imported explicitly so its acts register."""
 
-from handlers import flow_status, system, users  # noqa: F401
+from handlers import docs, flow_status, system, users  # noqa: F401
