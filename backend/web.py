@@ -7,7 +7,7 @@ import time
 from flask import Flask, g, request
 from flask import Response as FlaskResponse
 
-from backend import envelope
+from backend import envelope, metrics
 
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -56,9 +56,12 @@ def finish_request(response: FlaskResponse) -> FlaskResponse:
 
 
 def log_access(status: int) -> None:
+    started = g.get("started")
+    elapsed = time.perf_counter() - started if started else 0.0
+    act = g.get("act") if g.get("action") else None
+    metrics.observe(act, request.method, status, elapsed)
     if not access_log.isEnabledFor(logging.INFO):
         return
-    started = g.get("started")
     action = g.get("action")
     flow_id = (
         g.get("call_args", {}).get("id") if action and action.path.startswith("/flow/") else None
@@ -70,7 +73,7 @@ def log_access(status: int) -> None:
         "method": request.method,
         "path_form": g.get("path_form"),
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "duration_ms": round(elapsed * 1000, 2),
         "user_id": g.get("user_id"),
         "flow_id": flow_id,
     }

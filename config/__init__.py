@@ -77,5 +77,6 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "EXECUTION_LEASE_SECONDS": int(env.get("EXECUTION_LEASE_SECONDS") or 300),
         "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,
     }
