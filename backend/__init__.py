@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import click
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -14,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from backend import web
+from backend.cli import register_commands
 from backend.db import db
 from backend.dispatch import view
 from backend.error_handlers import register_error_handlers
@@ -88,14 +88,6 @@ def register_routes(app: Flask) -> None:
     app.url_map.add(Rule("/", endpoint="gateway", defaults={"rest": ""}))
     app.url_map.add(Rule("/<path:rest>", endpoint="gateway"))
     app.view_functions["gateway"] = view
-
-
-def register_commands(app: Flask) -> None:
-    @app.cli.command("init-db")
-    def init_db() -> None:
-        """Create missing tables; never alters an existing one."""
-        db.create_all()
-        click.echo("database ready")
 
 
 def configure_logging(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Production defaults; every value can be overridden from the environment."""
+"""Production gunicorn defaults; every value can be overridden from the environment."""
 
 import multiprocessing
 import os
