@@ -59,7 +59,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return MYSQL_URL
 
 
-def test_config(database_url: str, **extra: Any) -> dict[str, Any]:
+def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -84,7 +84,7 @@ def empty_all_tables() -> None:
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    application = create_app(test_config(database_url))
+    application = create_app(gateway_config(database_url))
     with application.app_context():
         if database_url.startswith("sqlite") or database_url not in _mysql_schema_ready:
             db.create_all()

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from backend import create_app
 from backend.db import db
-from tests.conftest import test_config
+from tests.conftest import gateway_config
 from tests.factories import Factory
 
 
@@ -59,7 +59,7 @@ def test_metrics_count_requests_per_act(make: Factory, client: FlaskClient, call
 
 
 def metrics_app(database_url: str, **extra: Any) -> Flask:
-    app = create_app(test_config(database_url, **extra))
+    app = create_app(gateway_config(database_url, **extra))
     with app.app_context():
         db.create_all()
     return app
