@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+import gunicorn.http.wsgi
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "sync"
@@ -16,3 +18,8 @@ accesslog = None  # the gateway writes its own structured access log
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# gunicorn writes its own `Server` header and drops the application's; keep the legacy value.
+gunicorn.http.wsgi.SERVER = "GASS-API"
+# The control socket lives at one fixed path per user; several gateways on one host would collide.
+control_socket_disable = True
