@@ -1,0 +1,64 @@
+"""Input schemas of the user acts: profile update, user_update, user_toggle_status."""
+
+from typing import Any
+
+from marshmallow import pre_load
+
+from backend import validators
+from backend.errors import BadRequest
+from schemas.auth import Checked, account_name
+from schemas.base import LegacySchema
+
+AVATAR_URL_MAX_BYTES = 255  # users.avatar_url is VARCHAR(255)
+PROFILE_FIELDS = ("name", "email", "avatar_url")
+
+
+def profile_name(value: Any) -> str:
+    trimmed = value.strip(validators.PHP_TRIM) if isinstance(value, str) else value
+    if not validators.php_truthy(trimmed):
+        raise BadRequest("Name cannot be empty")
+    return validators.person_name(value)
+
+
+def profile_email(value: Any) -> str:
+    if value == "":
+        raise BadRequest("Email cannot be empty")
+    return validators.email(value)
+
+
+def avatar_link(value: Any) -> str | None:
+    return validators.text(value, AVATAR_URL_MAX_BYTES)
+
+
+def active_flag(value: Any) -> int:
+    return int(validators.filter_bool(value))
+
+
+class ProfileUpdateIn(LegacySchema):
+    """Null values are ignored; at least one of name, email, avatar_url must be given."""
+
+    name = Checked(profile_name, allow_none=True)
+    email = Checked(profile_email, allow_none=True)
+    avatar_url = Checked(avatar_link, allow_none=True)
+
+    @pre_load
+    def check_something_to_update(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if not data:
+            raise BadRequest("No data to update")
+        if all(data.get(field) is None for field in PROFILE_FIELDS):
+            raise BadRequest("No valid fields to update")
+        return data
+
+
+class UserUpdateIn(LegacySchema):
+    """`role` (no such column; the legacy validated then dropped it) is ignored."""
+
+    name = Checked(account_name, allow_none=True)
+    email = Checked(validators.email, allow_none=True)
+    is_active = Checked(active_flag, allow_none=True)
+
+
+class UserToggleStatusIn(LegacySchema):
+    """`is_active` absent or null flips the current state."""
+
+    is_active = Checked(validators.filter_bool, allow_none=True)
