@@ -1,3 +1,4 @@
 """Every domain module, imported explicitly so its acts register."""
 
-from handlers import docs, flow_status, system, users  # noqa: F401
+from handlers import auth, docs, executions, flow_status, system, users  # noqa: F401
+from handlers import endpoints, folders  # noqa: F401
