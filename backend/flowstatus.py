@@ -2,9 +2,12 @@
 
 Read, check and write happen under the flow's row lock (`SELECT … FOR UPDATE`; on SQLite the
 transaction is `BEGIN IMMEDIATE`), so concurrent changes from any number of gateway processes
-serialise: N toggles give N flips and N audit rows.
+serialise: N toggles give N flips and N audit rows. Registering an execution takes the same lock,
+so a flow deactivated concurrently never gets a new execution.
 """
 
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -12,26 +15,38 @@ from sqlalchemy import exists, select, update
 from backend import audit
 from backend.auth import require_access
 from backend.db import db
-from backend.errors import Conflict, NotFound
-from backend.models import Flow, FlowExecution
+from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.flowformat import activation_problems
+from backend.flowlist import Page
+from backend.models import AuditLog, Flow, FlowExecution
 from backend.registry import Call
-from backend.rows import now, row_dict
+from backend.rows import format_datetime, now, row_dict
 
 FLOWS = Flow.__table__
+AUDIT = AuditLog.__table__
 STATUS_CHANGED = "flow_status_changed"
 TOGGLE_CONFLICT = "Cannot toggle status: Flow is currently being executed"
 CHANGE_CONFLICT = "Cannot change status: Flow is currently being executed"
+INVALID_DEFINITION = "Flow definition is invalid"
 
 
-def lock_flow(flow_id: str) -> dict[str, Any]:
-    row = (
-        db.session.execute(select(FLOWS).where(FLOWS.c.id == flow_id).with_for_update())
-        .mappings()
-        .first()
-    )
+def fetch_flow(flow_id: str, *, lock: bool) -> dict[str, Any]:
+    statement = select(FLOWS).where(FLOWS.c.id == flow_id)
+    row = db.session.execute(statement.with_for_update() if lock else statement).mappings().first()
     if row is None:
         raise NotFound("Flow not found")
     return dict(row)
+
+
+def lock_flow(flow_id: str) -> dict[str, Any]:
+    return fetch_flow(flow_id, lock=True)
+
+
+def load_flow(call: Call, flow_id: str) -> dict[str, Any]:
+    """Read a flow without locking it: 404, then the member check (403), as legacy."""
+    row = fetch_flow(flow_id, lock=False)
+    require_access(call, row["project_id"])
+    return row
 
 
 def has_live_execution(flow_id: str) -> bool:
@@ -89,3 +104,94 @@ def toggle(call: Call, flow_id: str, reason: str | None = None) -> dict[str, Any
     return change_status(
         call, row, target, via="flow_toggle_active", reason=reason, conflict=TOGGLE_CONFLICT
     )
+
+
+# --- explicit status: activate, deactivate, batch ----------------------------------------------
+
+
+def check_activatable(row: dict[str, Any], message: str = INVALID_DEFINITION) -> None:
+    """The seed's "before activating": the stored definition must be a valid flow (else 422)."""
+    problems = activation_problems(row["flow_data"], row["ui_data"])
+    if problems:
+        raise ValidationFailed(problems, message)
+
+
+def set_active(
+    call: Call, flow_id: str, target: int, *, via: str, reason: str | None = None
+) -> dict[str, Any]:
+    """Idempotent explicit status; activating an inactive flow validates its definition first."""
+    row = load_for_change(call, flow_id)
+    if target and not row["is_active"]:
+        check_activatable(row)
+    return change_status(call, row, target, via=via, reason=reason)
+
+
+def lock_flows(project_id: str, flow_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Lock every row in id order (no deadlock between overlapping batches); all must exist."""
+    ordered = sorted(flow_ids)
+    statement = select(FLOWS).where(FLOWS.c.id.in_(ordered)).order_by(FLOWS.c.id)
+    rows = {
+        row["id"]: dict(row) for row in db.session.execute(statement.with_for_update()).mappings()
+    }
+    for flow_id in ordered:
+        if flow_id not in rows or rows[flow_id]["project_id"] != project_id:
+            raise NotFound(f"Flow not found: {flow_id}")
+    return rows
+
+
+def set_many(
+    call: Call, project_id: str, flow_ids: Sequence[str], target: int, reason: str | None = None
+) -> list[dict[str, Any]]:
+    """All or nothing: the first refusal (404, 409, 422) names its flow and rolls back the rest."""
+    require_access(call, project_id)
+    rows = lock_flows(project_id, flow_ids)
+    changed = {}
+    for flow_id in sorted(flow_ids):
+        row = rows[flow_id]
+        if target and not row["is_active"]:
+            check_activatable(row, f"{INVALID_DEFINITION}: {flow_id}")
+        conflict = f"Cannot change status of {flow_id}: Flow is currently being executed"
+        changed[flow_id] = change_status(
+            call, row, target, via="flows_set_active", reason=reason, conflict=conflict
+        )
+    return [changed[flow_id] for flow_id in flow_ids]
+
+
+# --- status history (from the audit log) ------------------------------------------------------
+
+
+def decoded(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def history_entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = decoded(row["metadata"])
+    return {
+        "changed_at": format_datetime(row["created_at"]),
+        "user_id": row["user_id"],
+        "old_status": decoded(row["old_values"]).get("is_active"),
+        "new_status": decoded(row["new_values"]).get("is_active"),
+        "ip_address": row["ip_address"],
+        "action": metadata.get("via") or row["action"],
+        "reason": metadata.get("reason"),
+    }
+
+
+def history(flow: dict[str, Any], page: Page) -> list[dict[str, Any]]:
+    """Newest first; audit ids are time-ordered, so they break ties within one second."""
+    statement = (
+        select(AUDIT)
+        .where(
+            AUDIT.c.project_id == flow["project_id"],
+            AUDIT.c.resource_type == "flow",
+            AUDIT.c.resource_id == flow["id"],
+            AUDIT.c.action == STATUS_CHANGED,
+        )
+        .order_by(AUDIT.c.created_at.desc(), AUDIT.c.id.desc())
+    )
+    rows = db.session.execute(page.apply(statement)).mappings()
+    return [history_entry(row) for row in rows]

@@ -1,11 +1,35 @@
 """Input schemas of the flow status acts."""
 
-from marshmallow import validate
+from collections import Counter
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
 
 from schemas.base import LegacySchema, Text
+
+MAX_BATCH = 100
 
 
 class ReasonIn(LegacySchema):
     """Optional body of a status change: why (the seed's "document reason for deactivation")."""
 
     reason = Text(allow_none=True, validate=validate.Length(max=500))
+
+
+def distinct(values: list[Any]) -> None:
+    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
+    if repeated:
+        raise ValidationError(f"Duplicate flow ids: {', '.join(repeated)}")
+
+
+class SetActiveIn(ReasonIn):
+    """flows_set_active: one status for up to 100 flows of the project, all or none."""
+
+    required_fields = ("flow_ids", "is_active")
+
+    flow_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=255)),
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_BATCH), distinct],
+    )
+    is_active = fields.Boolean(required=True, truthy={True}, falsy={False})
