@@ -36,3 +36,9 @@ format: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+.PHONY: e2e-deps
+e2e-deps:  # browser e2e (tests/e2e): Debian's chromium, the example's npm packages, its Vite build
+	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	cd examples/flow-toggle && npm ci --no-audit --no-fund
+	cd examples/flow-toggle && npm run build
