@@ -1,0 +1,244 @@
+"""Folder acts: list, detail, create, update (also the mcp2 `move_folder` POST), delete."""
+
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from backend.auth import ANY_TOKEN, require_access
+from backend.db import db
+from backend.errors import BadRequest, Conflict, NotFound
+from backend.models import Endpoint, Flow, Folder, Project
+from backend.registry import Call, Reply, action
+from backend.resilience import error_code
+from backend.rows import new_id, now, row_dict
+from schemas.folders import FolderCreateIn, FolderUpdateIn
+
+FOLDERS = Folder.__table__
+LIST_LIMIT = 100
+MYSQL_DUPLICATE_KEY = 1062
+NOT_GIVEN = (None, "", "undefined")  # mcp2 sends omitted filters as the literal "undefined"
+PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
+FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
+DUPLICATE_FOLDER = "A folder with this name already exists in this project"
+
+
+# --- shared with the endpoint acts ------------------------------------------------------------
+
+
+def is_duplicate(exc: IntegrityError) -> bool:
+    """A unique-key violation (as opposed to a foreign-key one)."""
+    return error_code(exc) == MYSQL_DUPLICATE_KEY or "UNIQUE constraint failed" in str(exc.orig)
+
+
+def flush_unique(message: str) -> None:
+    """Flush pending writes; a duplicate name becomes 409 with `message`."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        if is_duplicate(exc):
+            raise Conflict(message) from exc
+        raise
+
+
+def load_folder(call: Call, folder_id: str, *, lock: bool | dict[str, bool] = False) -> Folder:
+    """The folder, or 404 «Folder not found»; then 403 unless the caller may use its project.
+
+    `lock` is passed to `with_for_update` (`{"read": True}` for a share lock).
+    """
+    folder = db.session.get(Folder, folder_id, with_for_update=lock)
+    if folder is None:
+        raise NotFound("Folder not found")
+    require_access(call, folder.project_id)
+    return folder
+
+
+def newest_first(query: Select[Any], table: Any) -> Select[Any]:
+    """The legacy list order (`created_at` DESC), made deterministic by the id."""
+    return query.order_by(table.c.created_at.desc(), table.c.id.desc())
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
+    endpoint_count = (
+        select(func.count(Endpoint.id))
+        .where(Endpoint.folder_id == FOLDERS.c.id)
+        .scalar_subquery()
+        .label("endpoint_count")
+    )
+    query = select(FOLDERS, endpoint_count).where(FOLDERS.c.project_id == project_id)
+    if parent_id not in NOT_GIVEN:
+        query = query.where(FOLDERS.c.parent_id == parent_id)
+    return newest_first(query, FOLDERS).limit(LIST_LIMIT)
+
+
+@action(
+    "/project/<id>/folders",
+    methods=("GET",),
+    acts=PROJECT_FOLDERS_ACTS,
+    auth=ANY_TOKEN,
+    summary="List folders for a project (optional parent_id filter)",
+)
+def folders_list(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id)
+    rows = db.session.execute(folder_list_query(project_id, call.query.get("parent_id")))
+    data = [
+        {**row_dict(FOLDERS, row), "endpoint_count": int(row["endpoint_count"])}
+        for row in rows.mappings()
+    ]
+    return Reply(data, "Folders fetched")
+
+
+@action("/folder/<id>", methods=("GET",), acts=FOLDER_ACTS, auth=ANY_TOKEN, summary="Folder detail")
+def folder_detail(call: Call) -> Reply:
+    return Reply(row_dict(FOLDERS, load_folder(call, call.args["id"])), "Folder detail")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def parent_folder(parent_id: str, project_id: str) -> Folder:
+    """A valid parent: it exists and lives in the same project (row-locked against a delete)."""
+    parent = db.session.get(Folder, parent_id, with_for_update=True)
+    if parent is None:
+        raise BadRequest("Parent folder not found")
+    if parent.project_id != project_id:
+        raise BadRequest("Parent folder must belong to the same project")
+    return parent
+
+
+def ancestor_ids(folder: Folder) -> set[str]:
+    """Ids above `folder`, each locked so that two concurrent moves cannot build a cycle."""
+    seen: set[str] = set()
+    current = folder.parent_id
+    while current and current not in seen:  # legacy data may already hold a cycle
+        seen.add(current)
+        current = db.session.execute(
+            select(FOLDERS.c.parent_id).where(FOLDERS.c.id == current).with_for_update()
+        ).scalar()
+    return seen
+
+
+def check_move(folder: Folder, parent_id: str) -> None:
+    if parent_id == folder.id:
+        raise BadRequest("A folder cannot be its own parent")
+    parent = parent_folder(parent_id, folder.project_id)
+    if folder.id in ancestor_ids(parent):
+        raise BadRequest("A folder cannot be moved into one of its own subfolders")
+
+
+def make_only_default(folder: Folder) -> None:
+    """Unset the project's other defaults under the project row lock (no two defaults)."""
+    db.session.execute(select(Project.id).where(Project.id == folder.project_id).with_for_update())
+    db.session.execute(
+        update(FOLDERS)
+        .where(
+            FOLDERS.c.project_id == folder.project_id,
+            FOLDERS.c.id != folder.id,
+            FOLDERS.c.is_default == 1,
+        )
+        .values(is_default=0)
+    )
+
+
+@action(
+    "/project/<id>/folders",
+    methods=("POST",),
+    acts=PROJECT_FOLDERS_ACTS,
+    auth=ANY_TOKEN,
+    schema=FolderCreateIn,
+    summary="Create folder for a project",
+)
+def folder_create(call: Call) -> Reply:
+    project_id, data = call.args["id"], call.data
+    require_access(call, project_id)
+    parent_id = data.get("parent_id") or None
+    if parent_id is not None:
+        parent_folder(parent_id, project_id)
+    stamp = now()
+    folder = Folder(
+        id=new_id("col"),
+        name=data["name"],
+        description=data.get("description"),
+        project_id=project_id,
+        parent_id=parent_id,
+        headers=data.get("headers") or "{}",
+        variables=data.get("variables") or "{}",
+        is_default=data.get("is_default") or 0,
+        created_by=call.user.user_id,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    if folder.is_default:
+        make_only_default(folder)
+    db.session.add(folder)
+    flush_unique(DUPLICATE_FOLDER)
+    return Reply(row_dict(FOLDERS, folder), "Folder created", 201)
+
+
+def apply_folder_changes(folder: Folder, data: dict[str, Any]) -> None:
+    """Legacy partial update: null is ignored for NOT NULL columns, and clears the others."""
+    for key in ("name", "headers", "variables", "is_default"):
+        if data.get(key) is not None:
+            setattr(folder, key, data[key])
+    if "description" in data:
+        folder.description = data["description"]
+    if "parent_id" in data:
+        folder.parent_id = data["parent_id"] or None
+    folder.updated_at = now()
+
+
+@action(
+    "/folder/<id>",
+    methods=("PUT", "POST"),
+    acts=FOLDER_ACTS,
+    auth=ANY_TOKEN,
+    schema=FolderUpdateIn,
+    summary="Update or move folder (POST is mcp2's move_folder)",
+)
+def folder_update(call: Call) -> Reply:
+    folder, data = load_folder(call, call.args["id"], lock=True), call.data
+    if data.get("parent_id"):
+        check_move(folder, data["parent_id"])
+    if data.get("is_default"):
+        make_only_default(folder)
+    apply_folder_changes(folder, data)
+    flush_unique(DUPLICATE_FOLDER)
+    return Reply(row_dict(FOLDERS, folder), "Folder updated successfully")
+
+
+def subtree_ids(folder: Folder) -> list[str]:
+    """The folder and every folder below it in its project, row-locked."""
+    found, frontier = [folder.id], [folder.id]
+    while frontier:
+        children = db.session.execute(
+            select(FOLDERS.c.id)
+            .where(FOLDERS.c.parent_id.in_(frontier), FOLDERS.c.project_id == folder.project_id)
+            .with_for_update()
+        ).scalars()
+        frontier = [child for child in children if child not in found]
+        found.extend(frontier)
+    return found
+
+
+@action(
+    "/folder/<id>",
+    methods=("DELETE",),
+    acts=FOLDER_ACTS,
+    auth=ANY_TOKEN,
+    summary="Delete folder with its subfolders, their endpoints and flows",
+)
+def folder_delete(call: Call) -> Reply:
+    """Explicit deletes rather than FK cascades: no InnoDB cascade-depth limit, cycle-safe."""
+    folder = load_folder(call, call.args["id"], lock=True)
+    ids = subtree_ids(folder)
+    # Detaching first leaves no folder row pointing at one being deleted (also cycles, or a
+    # legacy child filed under another project, which is kept at its project's root).
+    db.session.execute(update(FOLDERS).where(FOLDERS.c.parent_id.in_(ids)).values(parent_id=None))
+    db.session.execute(delete(Flow.__table__).where(Flow.__table__.c.folder_id.in_(ids)))
+    db.session.execute(delete(Endpoint.__table__).where(Endpoint.__table__.c.folder_id.in_(ids)))
+    db.session.execute(delete(FOLDERS).where(FOLDERS.c.id.in_(ids)))
+    return Reply({"id": folder.id}, "Folder deleted successfully")

@@ -1,0 +1,49 @@
+"""Input schemas of the endpoint acts."""
+
+from typing import Any
+
+from backend import validators
+from schemas.base import JsonText, LegacySchema, Text
+from schemas.folders import NAME_CHARS, SafeText
+
+URL_CHARS = 1024  # VARCHAR(1024)
+PURPOSE_CHARS = 250  # VARCHAR(250)
+TEXT_COLUMN_BYTES = 65535  # TEXT
+
+
+class HttpMethod(Text):
+    """Upper-cased and checked against the legacy list («Invalid HTTP method»)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return validators.http_method(value)
+
+
+class EndpointUpdateIn(LegacySchema):
+    """Every field optional; null clears a nullable column and is ignored for the others.
+
+    `folder_id` moves the endpoint to another folder of the same project.
+    """
+
+    name = SafeText(max_chars=NAME_CHARS, empty="Endpoint name cannot be empty", allow_none=True)
+    method = HttpMethod(allow_none=True)
+    # Byte cap above the column's so that the 1024-character column limit is the one that bites.
+    url = SafeText(
+        max_bytes=4 * URL_CHARS, max_chars=URL_CHARS, empty="Url cannot be empty", allow_none=True
+    )
+    description = SafeText(max_bytes=TEXT_COLUMN_BYTES, allow_none=True)
+    purpose = SafeText(max_chars=PURPOSE_CHARS, allow_none=True)
+    headers = JsonText(allow_none=True)
+    body = JsonText(allow_none=True)
+    request_params = JsonText(allow_none=True)
+    response_schema = JsonText(allow_none=True)
+    header_docs = JsonText(allow_none=True)
+    folder_id = Text(allow_none=True)
+
+
+class EndpointCreateIn(EndpointUpdateIn):
+    """`folder_id` comes from the URL; one in the body is ignored."""
+
+    class Meta(LegacySchema.Meta):
+        exclude = ("folder_id",)
+
+    required_fields = ("name", "method", "url")
