@@ -1,0 +1,228 @@
+"""Environment acts: list, create, detail, update, set default, delete.
+
+Every write that can touch `is_default` or the number of environments first locks the owning
+project row (`SELECT … FOR UPDATE`; SQLite transactions are `BEGIN IMMEDIATE`), so concurrent
+calls serialise and each project keeps exactly one default environment.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Executable, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from backend.auth import ANY_TOKEN, require_access
+from backend.db import db
+from backend.errors import BadRequest, Conflict, NotFound
+from backend.models import Environment, Project
+from backend.registry import Call, Reply, action
+from backend.rows import new_id, now, row_dict
+from schemas.environments import EnvironmentCreateIn, EnvironmentUpdateIn
+
+ENVIRONMENTS = Environment.__table__
+LIST_ACTS = ("project_environments", "environment_create", "environments_list")
+DETAIL_ACTS = (
+    "environment",
+    "environment_update",
+    "environment_delete",
+    "environment_detail",
+    "environment_details",
+)
+DUPLICATE_NAME = "An environment with this name already exists in this project"
+UNSET_DEFAULT = "Cannot unset the default environment: make another environment the default instead"
+SET_DEFAULT_TAKES_NO_BODY = (
+    "POST on an environment only makes it the default and takes no body; use PUT to update it"
+)
+
+
+def write_or_conflict(statement: Executable, message: str) -> None:
+    """Run an INSERT/UPDATE; a unique-key violation becomes a 409 with `message`."""
+    try:
+        db.session.execute(statement)
+    except IntegrityError as exc:
+        raise Conflict(message) from exc
+
+
+def lock_project(project_id: str) -> None:
+    db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+
+
+def environment_rows(project_id: str) -> list[dict[str, Any]]:
+    """Default first, then oldest first (the legacy list order)."""
+    query = (
+        select(ENVIRONMENTS)
+        .where(ENVIRONMENTS.c.project_id == project_id)
+        .order_by(ENVIRONMENTS.c.is_default.desc(), ENVIRONMENTS.c.created_at, ENVIRONMENTS.c.id)
+    )
+    return [row_dict(ENVIRONMENTS, row) for row in db.session.execute(query).mappings()]
+
+
+def default_environment(project_id: str, stamp: Any) -> dict[str, Any]:
+    """The `development` environment every new project starts with."""
+    return {
+        "id": new_id("env"),
+        "project_id": project_id,
+        "name": "development",
+        "description": "Default development environment",
+        "variables": "{}",
+        "is_default": 1,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def fetch_environment(env_id: str) -> Mapping[str, Any]:
+    query = select(ENVIRONMENTS).where(ENVIRONMENTS.c.id == env_id)
+    row = db.session.execute(query).mappings().first()
+    if row is None:
+        raise NotFound("Environment not found")
+    return row
+
+
+def readable_environment(call: Call) -> Mapping[str, Any]:
+    """404 before 403, as in legacy."""
+    env = fetch_environment(call.args["id"])
+    require_access(call, env["project_id"])
+    return env
+
+
+def locked_environment(call: Call) -> Mapping[str, Any]:
+    """Check access, lock the project, then re-read the environment under that lock."""
+    env = readable_environment(call)
+    lock_project(env["project_id"])
+    return fetch_environment(env["id"])
+
+
+def clear_defaults(project_id: str, stamp: Any) -> None:
+    db.session.execute(
+        update(ENVIRONMENTS)
+        .where(ENVIRONMENTS.c.project_id == project_id, ENVIRONMENTS.c.is_default == 1)
+        .values(is_default=0, updated_at=stamp)
+    )
+
+
+def make_default(env: Mapping[str, Any], stamp: Any) -> None:
+    clear_defaults(env["project_id"], stamp)
+    db.session.execute(
+        update(ENVIRONMENTS)
+        .where(ENVIRONMENTS.c.id == env["id"])
+        .values(is_default=1, updated_at=stamp)
+    )
+
+
+def promote_oldest(project_id: str, stamp: Any) -> None:
+    """After the default was deleted, the oldest remaining environment becomes the default."""
+    oldest = (
+        db.session.execute(
+            select(ENVIRONMENTS.c.id, ENVIRONMENTS.c.project_id)
+            .where(ENVIRONMENTS.c.project_id == project_id)
+            .order_by(ENVIRONMENTS.c.created_at, ENVIRONMENTS.c.id)
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if oldest is not None:
+        make_default(oldest, stamp)
+
+
+@action(
+    "/project/<id>/environments",
+    methods=("GET",),
+    acts=LIST_ACTS,
+    auth=ANY_TOKEN,
+    summary="List environments for a project",
+)
+def environments_list(call: Call) -> Reply:
+    require_access(call, call.args["id"])
+    return Reply(environment_rows(call.args["id"]), "Environments fetched")
+
+
+@action(
+    "/project/<id>/environments",
+    methods=("POST",),
+    acts=LIST_ACTS,
+    auth=ANY_TOKEN,
+    schema=EnvironmentCreateIn,
+    summary="Create environment for a project",
+)
+def environment_create(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id)
+    lock_project(project_id)
+    stamp, env_id = now(), new_id("env")
+    if call.data["is_default"]:
+        clear_defaults(project_id, stamp)
+    values = {"id": env_id, "project_id": project_id, "created_at": stamp, "updated_at": stamp}
+    write_or_conflict(insert(ENVIRONMENTS).values(**values, **call.data), DUPLICATE_NAME)
+    return Reply(row_dict(ENVIRONMENTS, fetch_environment(env_id)), "Environment created", 201)
+
+
+@action(
+    "/environment/<id>",
+    methods=("GET",),
+    acts=DETAIL_ACTS,
+    auth=ANY_TOKEN,
+    summary="Get environment detail",
+)
+def environment_detail(call: Call) -> Reply:
+    return Reply(row_dict(ENVIRONMENTS, readable_environment(call)), "Environment detail")
+
+
+@action(
+    "/environment/<id>",
+    methods=("PUT",),
+    acts=DETAIL_ACTS,
+    auth=ANY_TOKEN,
+    schema=EnvironmentUpdateIn,
+    summary="Update environment",
+)
+def environment_update(call: Call) -> Reply:
+    env = locked_environment(call)
+    if not call.data:
+        raise BadRequest("No data to update")
+    changes, stamp = dict(call.data), now()
+    target = changes.pop("is_default", None)
+    if target == 0 and env["is_default"]:
+        raise BadRequest(UNSET_DEFAULT)
+    if target == 1:
+        make_default(env, stamp)
+    statement = update(ENVIRONMENTS).where(ENVIRONMENTS.c.id == env["id"])
+    write_or_conflict(statement.values(**changes, updated_at=stamp), DUPLICATE_NAME)
+    return Reply(row_dict(ENVIRONMENTS, fetch_environment(env["id"])), "Environment updated")
+
+
+@action(
+    "/environment/<id>",
+    methods=("POST",),
+    acts=DETAIL_ACTS,
+    auth=ANY_TOKEN,
+    reads_body=True,
+    summary="Make the environment its project's default (mcp2 set_default_environment)",
+)
+def environment_set_default(call: Call) -> Reply:
+    if call.data:
+        raise BadRequest(SET_DEFAULT_TAKES_NO_BODY)
+    env = locked_environment(call)
+    make_default(env, now())
+    return Reply(row_dict(ENVIRONMENTS, fetch_environment(env["id"])), "Environment updated")
+
+
+@action(
+    "/environment/<id>",
+    methods=("DELETE",),
+    acts=DETAIL_ACTS,
+    auth=ANY_TOKEN,
+    summary="Delete environment",
+)
+def environment_delete(call: Call) -> Reply:
+    env = locked_environment(call)
+    count = db.session.execute(
+        select(func.count()).where(ENVIRONMENTS.c.project_id == env["project_id"])
+    ).scalar_one()
+    if count <= 1:
+        raise BadRequest("Cannot delete the last environment")
+    db.session.execute(delete(ENVIRONMENTS).where(ENVIRONMENTS.c.id == env["id"]))
+    if env["is_default"]:
+        promote_oldest(env["project_id"], now())
+    return Reply({"id": env["id"]}, "Environment deleted")

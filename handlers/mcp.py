@@ -1,0 +1,170 @@
+"""MCP acts: mint a project token with its client config, validate a token, the token's project."""
+
+import json
+import secrets
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, update
+
+from backend.auth import (
+    ANY_TOKEN,
+    AuthFailure,
+    AuthPolicy,
+    authenticate,
+    require_access,
+    sha256_hex,
+)
+from backend.db import db
+from backend.errors import BadRequest, NotAuthenticated, NotFound
+from backend.models import McpClientToken
+from backend.registry import Call, Caller, Reply, action
+from backend.rows import new_id, now, row_dict
+from handlers.environments import environment_rows
+from handlers.projects import PROJECTS, fetch_project, project_detail_data
+
+# Legacy mode L: a JWT only (header, `?token=` or form field), one wording for every failure.
+CONFIG_AUTH = AuthPolicy(
+    mcp=False, query_token=True, missing="Unauthorized", invalid="Unauthorized"
+)
+API_PATH = "/gassapi2/backend/"
+VALIDATE_ACTS = ("mcp_validate", "validate_token")
+
+
+def api_base_url(app_url: str) -> str:
+    """APP_URL + `/gassapi2/backend/`, without doubling a path APP_URL already ends with."""
+    base = ("http://localhost" if app_url in ("", "localhost") else app_url).rstrip("/")
+    if base.endswith(API_PATH.rstrip("/")):
+        return base + "/"
+    return base + API_PATH
+
+
+def decoded_variables(text: str | None) -> Any:
+    """Stored JSON text as a value; empty text is an empty map, unparsable text is null."""
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def config_environment(env: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": env["id"],
+        "name": env["name"],
+        "is_default": bool(env["is_default"]),
+        "variables": decoded_variables(env["variables"]),
+    }
+
+
+def issue_mcp_token(project_id: str, user_id: str) -> str:
+    """64 hex chars in plaintext, once; only its sha256 is stored. Earlier tokens stay valid."""
+    plaintext, stamp = secrets.token_hex(32), now()
+    db.session.execute(
+        insert(McpClientToken).values(
+            id=new_id("mcp"),
+            project_id=project_id,
+            token_hash=sha256_hex(plaintext),
+            created_by=user_id,
+            created_at=stamp,
+            updated_at=stamp,
+            is_active=1,
+        )
+    )
+    return plaintext
+
+
+@action(
+    "/project/<id>/generate-config",
+    methods=("POST",),
+    acts=("mcp_generate_config",),
+    auth=CONFIG_AUTH,
+    summary="Generate MCP config for project",
+)
+def mcp_generate_config(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id, NotFound("Project not found"))
+    config = {
+        "name": fetch_project(project_id)["name"],
+        "project_id": project_id,
+        "api_base_url": api_base_url(current_app.config["APP_URL"]),
+        "mcp_validate_endpoint": "/mcp/validate",
+        "token": issue_mcp_token(project_id, call.user.user_id),
+        "environments": [config_environment(env) for env in environment_rows(project_id)],
+    }
+    return Reply(config, "MCP config generated", 201)
+
+
+def mcp_caller(token: str | None) -> Caller:
+    """Only an active MCP token of an active owner passes; a JWT here is an invalid token."""
+    if not token:
+        raise NotAuthenticated("No token provided")
+    try:
+        caller = authenticate(token, ANY_TOKEN)
+    except AuthFailure:
+        raise NotAuthenticated("Invalid token") from None
+    if caller.mcp_project_id is None:
+        raise NotAuthenticated("Invalid token")
+    return caller
+
+
+def validation(token: str | None) -> Reply:
+    caller = mcp_caller(token)
+    stamp = now()
+    db.session.execute(
+        update(McpClientToken)
+        .where(McpClientToken.id == caller.mcp_token_id)
+        .values(last_validated_at=stamp, updated_at=stamp)
+    )
+    project_id = caller.mcp_project_id
+    user = {
+        "id": caller.user_id,
+        "email": None,
+        "project_id": project_id,
+        "token_type": "mcp",
+        "mcp_token_id": caller.mcp_token_id,
+    }
+    return Reply(
+        {
+            "project": row_dict(PROJECTS, fetch_project(project_id)),
+            "environments": environment_rows(project_id),
+            "user": user,
+        },
+        "Token valid",
+    )
+
+
+@action("/mcp/validate", methods=("GET",), acts=VALIDATE_ACTS, summary="Validate MCP token")
+def mcp_validate(call: Call) -> Reply:
+    """Token from `Authorization: Bearer`, else `?token=`."""
+    return validation(call.token or call.query.get("token"))
+
+
+@action(
+    "/mcp/validate",
+    methods=("POST",),
+    acts=VALIDATE_ACTS,
+    reads_body=True,
+    summary="Validate MCP token (mcp2 validate_token; the token may be in the JSON body)",
+)
+def mcp_validate_post(call: Call) -> Reply:
+    body_token = call.data.get("token")
+    if not isinstance(body_token, str):
+        body_token = None
+    return validation(call.token or call.query.get("token") or body_token)
+
+
+@action(
+    "/mcp/project",
+    methods=("GET",),
+    acts=("current_project",),
+    auth=ANY_TOKEN,
+    summary="The project of the calling MCP token",
+)
+def current_project(call: Call) -> Reply:
+    if call.user.mcp_project_id is None:
+        raise BadRequest(
+            "current_project needs a project MCP token; with a JWT use ?act=project&id=ID"
+        )
+    return Reply(project_detail_data(call.user.mcp_project_id), "Project detail")

@@ -1,0 +1,69 @@
+"""Input schemas of the project acts, and the text and flag fields they share with environments."""
+
+from typing import Any
+
+from marshmallow import post_load
+
+from backend import validators
+from backend.errors import BadRequest
+from schemas.base import Flag, LegacySchema, Text
+
+NAME_BYTES = 255  # the VARCHAR(255) column: longer names are a clear 400, not a database 500
+
+
+class CleanText(Text):
+    """Text stored as sent (trimmed); active markup and over-long text get the legacy 400."""
+
+    def __init__(self, max_bytes: int = 1000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_bytes = max_bytes
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        return validators.text(super()._deserialize(value, attr, data, **kwargs), self.max_bytes)
+
+
+class StrictFlag(Flag):
+    """PHP truthiness for numbers and booleans, but the string `"false"` means false (F20)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str):
+            return int(validators.filter_bool(value))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def refuse_blank(data: dict[str, Any], field: str, message: str) -> None:
+    if field in data and not data[field]:
+        raise BadRequest(message)
+
+
+class ProjectCreateIn(LegacySchema):
+    required_fields = ("name",)
+
+    name = CleanText(NAME_BYTES)
+    description = CleanText(allow_none=True)
+
+    @post_load
+    def check_name(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        refuse_blank(data, "name", "Project name cannot be empty")
+        return data
+
+
+class ProjectUpdateIn(LegacySchema):
+    """All optional; `description: null` clears it, `name` may not become empty."""
+
+    name = CleanText(NAME_BYTES, allow_none=True)
+    description = CleanText(allow_none=True)
+    is_public = StrictFlag()
+
+    @post_load
+    def check_name(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        refuse_blank(data, "name", "Project name cannot be empty")
+        return data
+
+
+class ProjectMemberIn(LegacySchema):
+    """`role` is accepted and ignored, as in legacy (there is no role column)."""
+
+    required_fields = ("user_id",)
+
+    user_id = Text()
