@@ -2,19 +2,23 @@
 
 import json
 import secrets
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 import bcrypt
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from backend.auth import issue_token, sha256_hex
 from backend.db import db
 from backend.models import (
+    AuditLog,
     Endpoint,
     Environment,
     Flow,
+    FlowExecution,
     Folder,
     McpClientToken,
     Project,
@@ -214,3 +218,46 @@ class Factory:
     def _now(self) -> Any:
         with self.app.app_context():
             return now()
+
+    def execution(
+        self, flow: Flow, *, status: str = "running", lease_seconds: int = 300, **extra: Any
+    ) -> FlowExecution:
+        """A run of `flow`; a negative `lease_seconds` gives a lease that has already passed."""
+        stamp = self._now()
+        return self._add(
+            FlowExecution(
+                id=new_id("exec"),
+                flow_id=flow.id,
+                project_id=flow.project_id,
+                status=status,
+                started_by=extra.pop("started_by", None),
+                started_at=extra.pop("started_at", stamp),
+                heartbeat_at=stamp,
+                lease_expires_at=stamp + timedelta(seconds=lease_seconds),
+                **extra,
+            )
+        )
+
+    def set_lease(self, execution_id: str, seconds_from_now: int) -> None:
+        """Move a lease into the past or the future instead of sleeping."""
+        with self.app.app_context():
+            expires = now() + timedelta(seconds=seconds_from_now)
+            db.session.execute(
+                update(FlowExecution)
+                .where(FlowExecution.id == execution_id)
+                .values(lease_expires_at=expires)
+            )
+            db.session.commit()
+
+    def audit_rows(self, resource_id: str) -> list[dict[str, Any]]:
+        """The audit_logs rows of one resource, oldest first."""
+        table = AuditLog.__table__
+        with self.app.app_context():
+            query = select(table).where(table.c.resource_id == resource_id).order_by(table.c.id)
+            return [dict(row) for row in db.session.execute(query).mappings()]
+
+    def flow_row(self, flow_id: str) -> dict[str, Any] | None:
+        with self.app.app_context():
+            query = select(Flow.__table__).where(Flow.__table__.c.id == flow_id)
+            row = db.session.execute(query).mappings().first()
+            return dict(row) if row else None

@@ -1,5 +1,6 @@
 """flow_toggle_active: the seed document's contract."""
 
+import json
 from typing import Any
 
 import pytest
@@ -124,3 +125,116 @@ def test_mcp_token_of_another_project_of_same_owner_is_403(make: Factory, call_a
     flow = make.flow(project)
     response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.mcp_token(other))
     assert response.status_code == 403
+
+
+# --- audit trail, reason, executions -----------------------------------------------------------
+
+
+def test_toggle_writes_one_audit_row_per_flip(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    project = make.project(owner)
+    flow = make.flow(project)
+    call_act(
+        "flow_toggle_active",
+        "PUT",
+        id=flow.id,
+        token=make.token(owner),
+        headers={"User-Agent": "seed-ci/1.0"},
+    )
+    [row] = make.audit_rows(flow.id)
+    assert row["action"] == "flow_status_changed"
+    assert row["resource_type"] == "flow"
+    assert (row["project_id"], row["user_id"]) == (project.id, owner.id)
+    assert json.loads(row["old_values"]) == {"is_active": 1}
+    assert json.loads(row["new_values"]) == {"is_active": 0}
+    assert row["ip_address"] == "127.0.0.1"
+    assert row["user_agent"] == "seed-ci/1.0"
+
+
+def test_toggle_stores_the_reason_in_the_audit_metadata(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    body = {"reason": "maintenance window"}
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner), json=body)
+    [row] = make.audit_rows(flow.id)
+    assert json.loads(row["metadata"]) == {"via": "flow_toggle_active", "reason": body["reason"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"reason": "x" * 501}, 422),
+        ({"reason": ["not", "text"]}, 422),
+        ({"reason": {"nested": 1}}, 422),
+        ("[1, 2]", 400),
+        ("{not json", 400),
+    ],
+)
+def test_toggle_with_a_bad_body_is_refused_and_does_not_toggle(
+    make: Factory, call_act: Any, body: Any, status: int
+) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    payload = {"json": body} if isinstance(body, dict) else {"data": body}
+    response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner), **payload)
+    assert response.status_code == status
+    assert response.json["success"] is False
+    assert make.flow_row(flow.id)["is_active"] == 1
+    assert make.audit_rows(flow.id) == []
+
+
+def test_toggle_accepts_a_reason_of_500_characters(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    body = {"reason": "x" * 500}
+    response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner), json=body)
+    assert response.status_code == 200
+
+
+def test_toggle_is_409_while_an_execution_holds_a_live_lease(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    make.execution(flow)
+    response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner))
+    assert response.status_code == 409
+    assert response.json["message"] == "Cannot toggle status: Flow is currently being executed"
+    assert make.flow_row(flow.id)["is_active"] == 1
+    assert make.audit_rows(flow.id) == []
+
+
+def test_toggle_ignores_an_execution_whose_lease_has_expired(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    run = make.execution(flow)
+    make.set_lease(run.id, -1)
+    response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner))
+    assert response.status_code == 200
+    assert response.json["data"]["is_active"] == 0
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "expired"])
+def test_toggle_ignores_finished_executions(make: Factory, call_act: Any, status: str) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    make.execution(flow, status=status)
+    response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner))
+    assert response.status_code == 200
+
+
+def test_execution_of_another_flow_does_not_block_toggle(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    project = make.project(owner)
+    flow, busy = make.flow(project), make.flow(project)
+    make.execution(busy)
+    response = call_act("flow_toggle_active", "PUT", id=flow.id, token=make.token(owner))
+    assert response.status_code == 200
+
+
+def test_toggle_after_an_execution_lease_ends_works_again(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    token = make.token(owner)
+    run = make.execution(flow)
+    assert call_act("flow_toggle_active", "PUT", id=flow.id, token=token).status_code == 409
+    make.set_lease(run.id, 0)
+    assert call_act("flow_toggle_active", "PUT", id=flow.id, token=token).status_code == 200
