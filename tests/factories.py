@@ -2,7 +2,7 @@
 
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -261,3 +261,12 @@ class Factory:
             query = select(Flow.__table__).where(Flow.__table__.c.id == flow_id)
             row = db.session.execute(query).mappings().first()
             return dict(row) if row else None
+
+    def stamp_created(self, row: Any, created_at: datetime) -> None:
+        """Set a row's `created_at` (list-order tests)."""
+        table = type(row).__table__
+        with self.app.app_context():
+            db.session.execute(
+                update(table).where(table.c.id == row.id).values(created_at=created_at)
+            )
+            db.session.commit()
