@@ -262,6 +262,13 @@ class Factory:
             row = db.session.execute(query).mappings().first()
             return dict(row) if row else None
 
+    def rows(self, model: Any, **where: Any) -> list[dict[str, Any]]:
+        """Rows of `model`'s table matching column == value filters, as plain dicts."""
+        table = model.__table__
+        with self.app.app_context():
+            query = select(table).where(*(table.c[name] == value for name, value in where.items()))
+            return [dict(row) for row in db.session.execute(query).mappings()]
+
     def stamp_created(self, row: Any, created_at: datetime) -> None:
         """Set a row's `created_at` (list-order tests)."""
         table = type(row).__table__
