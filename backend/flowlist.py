@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 
 from backend.auth import require_access
 from backend.db import db
-from backend.errors import ValidationFailed
+from backend.errors import BadRequest
 from backend.flowformat import format_type, step_count
 from backend.models import Flow, Folder
 from backend.registry import Call
@@ -22,6 +22,7 @@ from backend.rows import row_dict
 FLOWS = Flow.__table__
 FOLDERS = Folder.__table__
 MAX_ROWS = 100
+MAX_NUMBER = 2**63 - 1
 NOT_GIVEN = ("", "undefined")
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -43,12 +44,19 @@ def given(query: Mapping[str, str], name: str) -> str | None:
 
 
 def whole_number(query: Mapping[str, str], name: str, minimum: int) -> int | None:
+    """ASCII digits only; anything past a 64-bit LIMIT/OFFSET would be an SQL error, not a page."""
     value = given(query, name)
     if value is None:
         return None
-    if not value.isdigit() or int(value) < minimum:
-        raise ValidationFailed({name: f"Must be an integer of at least {minimum}."})
-    return int(value)
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(f"{name} must be a whole number of at least {minimum}")
+    digits = value.lstrip("0") or "0"
+    # Length first: int() refuses strings of more than 4300 digits with a ValueError.
+    if len(digits) > len(str(MAX_NUMBER)) or int(digits) > MAX_NUMBER:
+        raise BadRequest(f"{name} is too large")
+    if int(digits) < minimum:
+        raise BadRequest(f"{name} must be a whole number of at least {minimum}")
+    return int(digits)
 
 
 def page(query: Mapping[str, str]) -> Page:
@@ -63,19 +71,20 @@ def flag_filter(query: Mapping[str, str], name: str) -> int | None:
     if value is None:
         return None
     if value.lower() not in TRUE_WORDS + FALSE_WORDS:
-        raise ValidationFailed({name: "Must be true, false, 1 or 0."})
+        raise BadRequest(f"{name} must be true, false, 1 or 0")
     return int(value.lower() in TRUE_WORDS)
 
 
 def list_query(project_id: str, query: Mapping[str, str], active_only: bool) -> Select[Any]:
-    is_active = 1 if active_only else flag_filter(query, "is_active")
-    folder_id = given(query, "folder_id")
+    is_active, folder_id = flag_filter(query, "is_active"), given(query, "folder_id")
     statement = (
         select(FLOWS, FOLDERS.c.name.label("folder_name"))
         .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
         .where(FLOWS.c.project_id == project_id)
         .order_by(FLOWS.c.created_at.desc(), FLOWS.c.id.desc())
     )
+    if active_only:
+        statement = statement.where(FLOWS.c.is_active == 1)
     if is_active is not None:
         statement = statement.where(FLOWS.c.is_active == is_active)
     if folder_id is not None:
