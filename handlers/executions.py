@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from backend import flowlist, flowstatus
 from backend.auth import ANY_TOKEN, require_access
 from backend.db import db
-from backend.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import FlowExecution
 from backend.registry import Call, Reply, action
 from backend.rows import format_datetime, now, row_dict
@@ -190,7 +190,7 @@ def flow_execution_finish(call: Call) -> Reply:
 def status_filter(query: Mapping[str, str]) -> str | None:
     status = flowlist.given(query, "status")
     if status is not None and status not in STATUSES:
-        raise ValidationFailed({"status": f"Must be one of: {', '.join(STATUSES)}."})
+        raise BadRequest(f"status must be one of: {', '.join(STATUSES)}")
     return status
 
 
