@@ -416,32 +416,52 @@ def test_refresh_at_an_old_token_version_is_refused(
     assert refresh(call_act, token).status_code == 401
 
 
-def test_concurrent_refreshes_of_one_token_let_exactly_one_through(
-    app: Flask, database_url: str, make: Factory, call_act: Any
-) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("one shared in-memory SQLite connection cannot run requests concurrently")
-    token = tokens_of(call_act, make.user())["refresh_token"]
-    racing = create_app(gateway_config(database_url, DB_POOL_SIZE=25, DB_MAX_OVERFLOW=0))
-    start = threading.Barrier(20)
+def race(database_url: str, act: str, body: dict[str, Any], runners: int = 20) -> list[Any]:
+    """POST the same act from `runners` threads at once, each with its own client."""
+    racing = create_app(gateway_config(database_url, DB_POOL_SIZE=runners + 5, DB_MAX_OVERFLOW=0))
+    start = threading.Barrier(runners)
     results: list[Any] = []
 
-    def use_token() -> None:
+    def run() -> None:
         client = racing.test_client()
         start.wait()
-        results.append(client.post("/?act=refresh", json={"refresh_token": token}))
+        results.append(client.post(f"/?act={act}", json=body))
 
-    threads = [threading.Thread(target=use_token) for _ in range(20)]
+    threads = [threading.Thread(target=run) for _ in range(runners)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     with racing.app_context():
         db.engine.dispose()
-    statuses = sorted(response.status_code for response in results)
-    assert statuses == [200] + [401] * 19
+    return results
+
+
+def skip_on_sqlite(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("one shared in-memory SQLite connection cannot run requests concurrently")
+
+
+def test_concurrent_refreshes_of_one_token_let_exactly_one_through(
+    app: Flask, database_url: str, make: Factory, call_act: Any
+) -> None:
+    skip_on_sqlite(database_url)
+    token = tokens_of(call_act, make.user())["refresh_token"]
+    results = race(database_url, "refresh", {"refresh_token": token})
+    assert sorted(response.status_code for response in results) == [200] + [401] * 19
     winner = next(r for r in results if r.status_code == 200)
     assert refresh(call_act, winner.json["data"]["refresh_token"]).status_code == 200
+
+
+def test_concurrent_registrations_of_one_email_create_one_user(
+    app: Flask, database_url: str, call_act: Any
+) -> None:
+    skip_on_sqlite(database_url)
+    body = {"email": "race@example.com", "name": "Racer", "password": PASSWORD}
+    results = race(database_url, "register", body, runners=10)
+    assert sorted(response.status_code for response in results) == [201] + [409] * 9
+    assert {r.json["message"] for r in results if r.status_code == 409} == {"User already exists"}
+    assert login(call_act, "race@example.com").status_code == 200
 
 
 # --- logout-all ------------------------------------------------------------------------------
