@@ -9,7 +9,7 @@ from typing import Any
 import bcrypt
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from backend.auth import issue_token, sha256_hex
 from backend.db import db
@@ -277,3 +277,24 @@ class Factory:
                 update(table).where(table.c.id == row.id).values(created_at=created_at)
             )
             db.session.commit()
+
+    def many_flows(self, project: Project, count: int) -> list[str]:
+        """`count` flows in one insert, created one second apart (newest last); their ids."""
+        start = self._now() - timedelta(seconds=count)
+        rows = [
+            {
+                "id": new_id("flow"),
+                "name": f"Bulk flow {i}",
+                "project_id": project.id,
+                "flow_data": json.dumps(STEPS_FLOW),
+                "created_by": project.owner_id,
+                "is_active": 1,
+                "created_at": start + timedelta(seconds=i),
+                "updated_at": start,
+            }
+            for i in range(count)
+        ]
+        with self.app.app_context():
+            db.session.execute(insert(Flow.__table__), rows)
+            db.session.commit()
+        return [row["id"] for row in rows]
