@@ -130,9 +130,14 @@ def check_move(folder: Folder, parent_id: str) -> None:
         raise BadRequest("A folder cannot be moved into one of its own subfolders")
 
 
+def lock_project(project_id: str) -> None:
+    """Serialise folder writes of one project: default switching, and no project delete midway."""
+    db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+
+
 def make_only_default(folder: Folder) -> None:
-    """Unset the project's other defaults under the project row lock (no two defaults)."""
-    db.session.execute(select(Project.id).where(Project.id == folder.project_id).with_for_update())
+    """Unset the project's other defaults (under the project lock, so never two defaults)."""
+    lock_project(folder.project_id)
     db.session.execute(
         update(FOLDERS)
         .where(
@@ -144,22 +149,9 @@ def make_only_default(folder: Folder) -> None:
     )
 
 
-@action(
-    "/project/<id>/folders",
-    methods=("POST",),
-    acts=PROJECT_FOLDERS_ACTS,
-    auth=ANY_TOKEN,
-    schema=FolderCreateIn,
-    summary="Create folder for a project",
-)
-def folder_create(call: Call) -> Reply:
-    project_id, data = call.args["id"], call.data
-    require_access(call, project_id)
-    parent_id = data.get("parent_id") or None
-    if parent_id is not None:
-        parent_folder(parent_id, project_id)
-    stamp = now()
-    folder = Folder(
+def new_folder(call: Call, project_id: str, parent_id: str | None) -> Folder:
+    data, stamp = call.data, now()
+    return Folder(
         id=new_id("col"),
         name=data["name"],
         description=data.get("description"),
@@ -172,6 +164,24 @@ def folder_create(call: Call) -> Reply:
         created_at=stamp,
         updated_at=stamp,
     )
+
+
+@action(
+    "/project/<id>/folders",
+    methods=("POST",),
+    acts=PROJECT_FOLDERS_ACTS,
+    auth=ANY_TOKEN,
+    schema=FolderCreateIn,
+    summary="Create folder for a project",
+)
+def folder_create(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id)
+    lock_project(project_id)
+    parent_id = call.data.get("parent_id") or None
+    if parent_id is not None:
+        parent_folder(parent_id, project_id)
+    folder = new_folder(call, project_id, parent_id)
     if folder.is_default:
         make_only_default(folder)
     db.session.add(folder)
