@@ -1,12 +1,20 @@
 """Folder acts: project_folders, folders_list, folder, folder_detail, folder_create,
 folder_update (also mcp2's POST move_folder), folder_delete."""
 
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from backend import create_app
+from backend.db import db
+from tests.conftest import gateway_config
 from tests.factories import Factory
+from tests.factories import call_act as call_on
 
 FOLDER_KEYS = [
     "id",
@@ -574,6 +582,28 @@ def test_missing_or_invalid_token_is_401_with_cors(
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize(
+    ("act", "method", "on", "body"),
+    [
+        ("project_folders", "GET", "project", None),
+        ("folders_list", "GET", "project", None),
+        ("folder_create", "POST", "project", {"name": "By MCP"}),
+        ("folder", "GET", "folder", None),
+        ("folder_detail", "GET", "folder", None),
+        ("folder_update", "PUT", "folder", {"name": "Renamed by MCP"}),
+        ("folder_update", "POST", "folder", {"parent_id": None}),
+        ("folder_delete", "DELETE", "folder", None),
+    ],
+)
+def test_project_mcp_token_works_on_every_act(
+    make: Factory, call_act: Any, project: Any, act: str, method: str, on: str, body: Any
+) -> None:
+    target = project.id if on == "project" else make.folder(project).id
+    response = call_act(act, method, id=target, token=make.mcp_token(project), json=body)
+    assert response.status_code in (200, 201)
+    assert response.json["success"] is True
+
+
 def test_preflight_on_a_folder_act_needs_no_auth(client: Any) -> None:
     response = client.open("/?act=folder_update&id=col_x", method="OPTIONS")
     assert response.status_code == 200
@@ -635,3 +665,43 @@ def test_token_of_another_project_cannot_touch_folders(
     assert (response.status_code, response.json["message"]) == (403, "Forbidden")
     assert "data" not in response.json
     assert call_act("folders_list", id=project.id, token=token).json["data"] == before
+
+
+# --- concurrency (MariaDB: two app instances, separate pools) --------------------------------
+
+
+@pytest.fixture
+def twins(app: Flask, database_url: str) -> Iterator[list[Flask]]:
+    if database_url.startswith("sqlite"):
+        pytest.skip("needs a database server shared by two app instances")
+    apps = [create_app(gateway_config(database_url)) for _ in range(2)]
+    yield apps
+    for twin in apps:
+        with twin.app_context():
+            db.engine.dispose()
+
+
+def move_together(twins: list[Flask], token: str, moves: list[tuple[str, str]]) -> list[int]:
+    """Send every (folder, new parent) move at once, each through its own app instance."""
+    barrier = threading.Barrier(len(moves))
+
+    def move(index: int) -> int:
+        client = twins[index % 2].test_client()
+        folder_id, parent_id = moves[index]
+        barrier.wait()
+        body = {"parent_id": parent_id}
+        return call_on(client, "folder_update", "POST", id=folder_id, token=token, json=body)
+
+    with ThreadPoolExecutor(max_workers=len(moves)) as pool:
+        return [response.status_code for response in pool.map(move, range(len(moves)))]
+
+
+def test_opposite_concurrent_moves_never_build_a_cycle(
+    twins: list[Flask], make: Factory, call_act: Any, project: Any, token: str
+) -> None:
+    for _ in range(10):
+        a, b = make.folder(project), make.folder(project)
+        statuses = move_together(twins, token, [(a.id, b.id), (b.id, a.id)])
+        assert sorted(statuses) == [200, 400]
+        parents = {folder_of(call_act, token, f.id)["parent_id"] for f in (a, b)}
+        assert None in parents
