@@ -57,11 +57,15 @@ def load_flow(call: Call, flow_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+def refuse_constant(name: str) -> None:
+    raise ValueError(name)  # NaN/Infinity are not JSON; the envelope must stay parseable
+
+
 def decoded_inputs(text: str | None) -> Any:
     """`flow_inputs` for the UI read: decoded; NULL, empty or unreadable text is `[]`."""
     try:
-        value = json.loads(text) if text else None
-    except ValueError:
+        value = json.loads(text, parse_constant=refuse_constant) if text else None
+    except (ValueError, RecursionError):
         return []
     return [] if value is None else value
 

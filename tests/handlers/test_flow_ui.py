@@ -130,7 +130,7 @@ def test_ui_read_of_a_definition_without_steps_is_an_empty_graph(
     assert response.json["data"]["flow_data"] == {"nodes": [], "edges": []}
 
 
-@pytest.mark.parametrize("stored_inputs", [None, "", "null", "{broken"])
+@pytest.mark.parametrize("stored_inputs", [None, "", "null", "{broken", "[NaN]"])
 def test_ui_read_of_missing_or_unreadable_inputs_is_an_empty_list(
     make: Factory, call_act: Any, stored_inputs: str | None
 ) -> None:
