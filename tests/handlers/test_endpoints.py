@@ -165,6 +165,7 @@ VALID = {"name": "A", "method": "GET", "url": "https://x/a"}
         ({"name": "n" * 256}, 400, "Invalid request: Input too long (max 255 characters)"),
         ({"url": "https://x/" + "a" * 1015}, 400, f"{TOO_LONG} (max 1024 characters)"),
         ({"purpose": "p" * 251}, 400, "Invalid request: Input too long (max 250 characters)"),
+        ({"description": "d" * 65536}, 400, f"{TOO_LONG} (max 65535 characters)"),
         ({"name": "<script>alert(1)</script>"}, 400, INVALID_CONTENT),
         ({"url": "javascript:alert(1)"}, 400, INVALID_CONTENT),
         ({"description": "<iframe src=x>"}, 400, INVALID_CONTENT),
@@ -181,13 +182,15 @@ def test_create_refuses_bad_fields_and_writes_nothing(
     assert call_act("endpoints", id=folder.id, token=token).json["data"] == []
 
 
-def test_create_accepts_a_url_and_purpose_at_their_column_limits(
+def test_create_accepts_values_at_their_column_limits_in_characters(
     call_act: Any, folder: Any, token: str
 ) -> None:
-    url = "https://x/" + "a" * 1014
-    response = create(call_act, token, folder.id, **{**VALID, "url": url, "purpose": "p" * 250})
+    """Columns count characters: 255 two-byte letters fit a VARCHAR(255) name."""
+    limits = {"name": "é" * 255, "url": "https://x/" + "a" * 1014, "purpose": "é" * 250}
+    response = create(call_act, token, folder.id, **{**VALID, **limits})
     assert response.status_code == 201
-    assert len(response.json["data"]["url"]) == 1024
+    stored = endpoint_of(call_act, token, response.json["data"]["id"])
+    assert {key: stored[key] for key in limits} == limits
 
 
 def test_duplicate_name_in_folder_is_409_and_other_folders_may_reuse_it(

@@ -104,6 +104,15 @@ def test_create_stores_text_as_sent(call_act: Any, project: Any, token: str, nam
     assert folder_of(call_act, token, response.json["data"]["id"])["name"] == name
 
 
+def test_create_accepts_a_name_of_255_multibyte_characters(
+    call_act: Any, project: Any, token: str
+) -> None:
+    name = "é" * 255
+    response = call_act("folder_create", "POST", id=project.id, token=token, json={"name": name})
+    assert response.status_code == 201
+    assert folder_of(call_act, token, response.json["data"]["id"])["name"] == name
+
+
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": None}, {"description": "x"}])
 def test_create_without_name_is_required_field_error(
     call_act: Any, project: Any, token: str, body: dict[str, Any]
