@@ -92,7 +92,13 @@ def folders_list(call: Call) -> Reply:
     return Reply(data, "Folders fetched")
 
 
-@action("/folder/<id>", methods=("GET",), acts=FOLDER_ACTS, auth=ANY_TOKEN, summary="Folder detail")
+@action(
+    "/folder/<id>",
+    methods=("GET",),
+    acts=FOLDER_ACTS,
+    auth=ANY_TOKEN,
+    summary="Get folder detail",
+)
 def folder_detail(call: Call) -> Reply:
     return Reply(row_dict(FOLDERS, load_folder(call, call.args["id"])), "Folder detail")
 
