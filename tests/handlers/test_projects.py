@@ -591,3 +591,31 @@ def test_token_of_project_a_cannot_touch_project_b(
     assert response.json["success"] is False
     after = call_act("project", id=project_b.id, token=make.token(owner)).json["data"]
     assert after == before
+
+
+# --- client checklist: extra parameters, preflight, CORS on errors ------------------------
+
+
+def test_project_reads_ignore_unknown_query_parameters(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    project = make.project(owner)
+    token = make.token(owner)
+    plain = call_act("project", id=project.id, token=token).json["data"]
+    extra = call_act("project", id=project.id, token=token, is_active="true", format="json")
+    assert extra.json["data"] == plain
+
+
+def test_preflight_on_a_project_act_needs_no_auth(make: Factory, client: Any) -> None:
+    project = make.project(make.user())
+    response = client.options(f"/?act=project_update&id={project.id}")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "PUT" in response.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_denied_project_answer_carries_cors_header(make: Factory, call_act: Any) -> None:
+    project = make.project(make.user())
+    response = call_act("project", id=project.id)
+    assert response.status_code == 403
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
