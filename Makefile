@@ -34,6 +34,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench: install  # issue #6: fresh gateway_bench, gunicorn as in production, wrk, PyMySQL limit
+	$(BIN)/py-spy --version >/dev/null 2>&1 || $(BIN)/pip install --quiet py-spy==0.4.3
+	timeout --signal=TERM --kill-after=30 600 $(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 

@@ -1,0 +1,293 @@
+"""The physical limit: the statements each act issues, replayed by bare PyMySQL loops.
+
+One process per core, one connection each, no HTTP, no Flask, no SQLAlchemy. The statements are
+the gateway's own wire text (captured with `bench/capture.py` and compared on every run, so a
+handler that changes its SQL shows up as "out of sync" in the report). Writes run under the
+gateway's session settings (READ COMMITTED, 10 s lock wait) and commit per iteration; reads run in
+autocommit, i.e. the cheapest way to issue the same SELECTs.
+"""
+
+import hashlib
+import multiprocessing
+import os
+import secrets
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import bcrypt
+import pymysql
+from sqlalchemy.engine import make_url
+
+TZ = ZoneInfo("Asia/Jakarta")
+
+TOKEN_CHECK = (
+    "SELECT users.id, users.email, users.is_active, users.token_version \n"
+    "FROM users \nWHERE users.id = %(id_1)s"
+)
+MEMBERSHIP = (
+    "SELECT projects.id \nFROM projects \n"
+    "WHERE projects.id = %(id_1)s AND (projects.owner_id = %(owner_id_1)s OR (EXISTS (SELECT * \n"
+    "FROM project_members \n"
+    "WHERE project_members.project_id = %(project_id_1)s "
+    "AND project_members.user_id = %(user_id_1)s)))"
+)
+FLOW_COLUMNS = (
+    "flows.id, flows.name, flows.description, flows.project_id, flows.folder_id, "
+    "flows.flow_data, flows.created_by, flows.is_active, flows.created_at, flows.updated_at, "
+    "flows.flow_inputs, flows.ui_data, flows.ai_version, flows.generation_strategy, "
+    "flows.complexity_score"
+)
+FLOW_DETAIL = (
+    f"SELECT {FLOW_COLUMNS}, folders.name AS folder_name \n"
+    "FROM flows LEFT OUTER JOIN folders ON folders.id = flows.folder_id \n"
+    "WHERE flows.id = %(id_1)s"
+)
+LOCK_FLOW = f"SELECT {FLOW_COLUMNS} \nFROM flows \nWHERE flows.id = %(id_1)s FOR UPDATE"
+LIVE_EXECUTION = (
+    "SELECT EXISTS (SELECT * \nFROM flow_executions \n"
+    "WHERE flow_executions.flow_id = %(flow_id_1)s AND flow_executions.status = %(status_1)s "
+    "AND flow_executions.lease_expires_at > %(lease_expires_at_1)s) AS anon_1"
+)
+UPDATE_FLOW = (
+    "UPDATE flows SET is_active=%(is_active)s, updated_at=%(updated_at)s WHERE flows.id = %(id_1)s"
+)
+INSERT_AUDIT = (
+    "INSERT INTO audit_logs (id, user_id, project_id, action, resource_type, resource_id, "
+    "old_values, new_values, ip_address, user_agent, created_at, category, metadata, severity) "
+    "VALUES (%(id)s, %(user_id)s, %(project_id)s, %(action)s, %(resource_type)s, "
+    "%(resource_id)s, %(old_values)s, %(new_values)s, %(ip_address)s, %(user_agent)s, "
+    "%(created_at)s, %(category)s, %(metadata)s, %(severity)s)"
+)
+LIST_HEAD = (
+    f"SELECT {FLOW_COLUMNS}, folders.name AS folder_name \n"
+    "FROM flows LEFT OUTER JOIN folders ON folders.id = flows.folder_id \n"
+    "WHERE flows.project_id = %(project_id_1)s"
+)
+LIST_TAIL = " ORDER BY flows.created_at DESC, flows.id DESC \n LIMIT %(param_1)s, %(param_2)s"
+LIST_FLOWS = LIST_HEAD + LIST_TAIL
+LIST_ACTIVE = LIST_HEAD + " AND flows.is_active = %(is_active_1)s" + LIST_TAIL
+USER_COLUMNS = (
+    "users.id, users.email, users.password_hash, users.name, users.avatar_url, users.is_active, "
+    "users.email_verified, users.password_reset_token, users.password_reset_token_expires_at, "
+    "users.token_version, users.last_login_at, users.created_at, users.updated_at"
+)
+USER_BY_EMAIL = f"SELECT {USER_COLUMNS} \nFROM users \nWHERE users.email = %(email_1)s"
+INSERT_REFRESH = (
+    "INSERT INTO refresh_tokens (id, token_hash, user_id, expires_at, created_at, is_active) "
+    "VALUES (%(id)s, %(token_hash)s, %(user_id)s, %(expires_at)s, %(created_at)s, %(is_active)s)"
+)
+UPDATE_LOGIN = (
+    "UPDATE users SET last_login_at=%(last_login_at)s, updated_at=%(updated_at)s "
+    "WHERE users.id = %(id_1)s"
+)
+HEALTH = "SELECT 1"
+COMMIT = "COMMIT"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the seed made and the caller's identity: enough to issue every statement."""
+
+    user_id: str
+    email: str
+    password: str
+    password_hash: str
+    project_id: str
+    flow_ids: tuple[str, ...]
+
+
+def now() -> datetime:
+    return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
+
+
+def token_check(cur: Any, ctx: Context) -> None:
+    cur.execute(TOKEN_CHECK, {"id_1": ctx.user_id})
+    cur.fetchall()
+
+
+def membership(cur: Any, ctx: Context, project_id: str) -> None:
+    params = {"id_1": project_id, "owner_id_1": ctx.user_id}
+    params |= {"project_id_1": project_id, "user_id_1": ctx.user_id}
+    cur.execute(MEMBERSHIP, params)
+    cur.fetchall()
+
+
+def health(cur: Any, ctx: Context, i: int) -> None:
+    cur.execute(HEALTH)
+    cur.fetchall()
+
+
+def flow_read(cur: Any, ctx: Context, i: int) -> None:
+    token_check(cur, ctx)
+    cur.execute(FLOW_DETAIL, {"id_1": ctx.flow_ids[i % len(ctx.flow_ids)]})
+    row = cur.fetchone()
+    membership(cur, ctx, row[3])
+
+
+def flow_list(cur: Any, ctx: Context, i: int) -> None:
+    token_check(cur, ctx)
+    membership(cur, ctx, ctx.project_id)
+    cur.execute(LIST_FLOWS, {"project_id_1": ctx.project_id, "param_1": 0, "param_2": 50})
+    cur.fetchall()
+
+
+def flow_list_active(cur: Any, ctx: Context, i: int) -> None:
+    token_check(cur, ctx)
+    membership(cur, ctx, ctx.project_id)
+    params = {"project_id_1": ctx.project_id, "is_active_1": 1, "param_1": 0, "param_2": 100}
+    cur.execute(LIST_ACTIVE, params)
+    cur.fetchall()
+
+
+def toggle(cur: Any, ctx: Context, i: int) -> None:
+    flow_id = ctx.flow_ids[i % len(ctx.flow_ids)]
+    token_check(cur, ctx)
+    cur.execute(LOCK_FLOW, {"id_1": flow_id})
+    row = cur.fetchone()
+    membership(cur, ctx, row[3])
+    old = int(row[7])
+    stamp = now()
+    params = {"flow_id_1": flow_id, "status_1": "running", "lease_expires_at_1": stamp}
+    cur.execute(LIVE_EXECUTION, params)
+    cur.fetchall()
+    cur.execute(UPDATE_FLOW, {"is_active": 1 - old, "updated_at": stamp, "id_1": flow_id})
+    cur.execute(
+        INSERT_AUDIT,
+        {
+            "id": f"audit_{time.time_ns():016x}{secrets.token_hex(4)}",
+            "user_id": ctx.user_id,
+            "project_id": row[3],
+            "action": "flow_status_changed",
+            "resource_type": "flow",
+            "resource_id": flow_id,
+            "old_values": f'{{"is_active": {old}}}',
+            "new_values": f'{{"is_active": {1 - old}}}',
+            "ip_address": "127.0.0.1",
+            "user_agent": None,
+            "created_at": stamp,
+            "category": "flow",
+            "metadata": '{"via": "flow_toggle_active", "reason": null}',
+            "severity": "low",
+        },
+    )
+    cur.connection.commit()
+
+
+def login(cur: Any, ctx: Context, i: int) -> None:
+    cur.execute(USER_BY_EMAIL, {"email_1": ctx.email})
+    row = cur.fetchone()
+    bcrypt.checkpw(ctx.password.encode(), ("$2b$" + row[2][4:]).encode())
+    stamp = now()
+    cur.execute(
+        INSERT_REFRESH,
+        {
+            "id": f"rt_{int(time.time())}_{secrets.token_hex(4)}",
+            "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+            "user_id": row[0],
+            "expires_at": stamp,
+            "created_at": stamp,
+            "is_active": 1,
+        },
+    )
+    cur.execute(UPDATE_LOGIN, {"last_login_at": stamp, "updated_at": stamp, "id_1": row[0]})
+    cur.connection.commit()
+
+
+@dataclass(frozen=True)
+class Plan:
+    step: Callable[[Any, Context, int], None]
+    autocommit: bool
+
+
+PLANS = {
+    "health": Plan(health, autocommit=True),
+    "flow": Plan(flow_read, autocommit=True),
+    "flows": Plan(flow_list, autocommit=True),
+    "flows_active": Plan(flow_list_active, autocommit=True),
+    "flow_toggle_active": Plan(toggle, autocommit=False),
+    "login": Plan(login, autocommit=False),
+}
+
+
+def connect(url: str, autocommit: bool) -> pymysql.Connection:
+    parsed = make_url(url)
+    return pymysql.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 3306,
+        user=parsed.username or "root",
+        password=parsed.password or "",
+        database=parsed.database,
+        charset="utf8mb4",
+        autocommit=autocommit,
+        init_command="SET SESSION innodb_lock_wait_timeout = 10",
+    )
+
+
+def worker(url: str, name: str, ctx: Context, index: int, seconds: float, queue: Any) -> None:
+    plan = PLANS[name]
+    conn = connect(url, plan.autocommit)
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    # Each process works on its own half of the ids, as the wrk threads do.
+    ctx = Context(**{**ctx.__dict__, "flow_ids": ctx.flow_ids[index::2] or ctx.flow_ids})
+    latencies: list[float] = []
+    i = 0
+    with conn.cursor() as cur:
+        warm_until = time.perf_counter() + min(1.0, seconds / 5)
+        while time.perf_counter() < warm_until:
+            plan.step(cur, ctx, i)
+            i += 1
+        started = time.perf_counter()
+        deadline = started + seconds
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= deadline:
+                break
+            plan.step(cur, ctx, i)
+            latencies.append(time.perf_counter() - t0)
+            i += 1
+        elapsed = time.perf_counter() - started
+    conn.close()
+    queue.put((len(latencies), elapsed, latencies))
+
+
+def run(url: str, name: str, ctx: Context, seconds: float, processes: int) -> dict[str, Any]:
+    """`processes` loops for `seconds`; operations per second summed, latency percentiles."""
+    mp = multiprocessing.get_context("spawn")
+    queue = mp.Queue()
+    procs = [
+        mp.Process(target=worker, args=(url, name, ctx, i, seconds, queue))
+        for i in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=seconds + 60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+    latencies = sorted(x for _, _, lat in results for x in lat)
+    rate = sum(count / elapsed for count, elapsed, _ in results)
+    return {
+        "rps": round(rate, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 3),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 3) if latencies else None,
+        "processes": processes,
+    }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    index = min(len(values) - 1, max(0, round(pct / 100 * len(values)) - 1))
+    return values[index]
+
+
+def default_processes() -> int:
+    return os.cpu_count() or 2

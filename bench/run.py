@@ -1,0 +1,597 @@
+"""`make bench`: seed a fresh database, run the gateway as production does, load it, compare.
+
+Phases, each bounded: MariaDB up → wrk present → fresh `gateway_bench` seeded → wire capture and
+baseline sync check → bare-Flask floor under gunicorn → for each scenario: the PyMySQL limit, then
+the gateway under wrk → scaling runs → worker RSS → table on stdout, `bench/results.json`.
+
+Environment knobs: BENCH_SECONDS (10), BENCH_LIMIT_SECONDS (5), BENCH_SCALING_SECONDS (5),
+BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_SCENARIOS (comma list), BENCH_PROFILE (comma list
+of scenarios to profile with py-spy after they were measured), BENCH_DATABASE_URL,
+WEB_CONCURRENCY (passed to gunicorn as in production).
+"""
+
+import contextlib
+import json
+import logging
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pymysql
+
+from bench import capture, limit, profile, seed
+from bench.report import render_table
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+RESULTS = BENCH / "results.json"
+LUA = BENCH / "wrk" / "scenario.lua"
+VENV_BIN = Path(sys.executable).parent
+DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/gateway_bench?charset=utf8mb4"
+BASE = "/gassapi2/backend/"
+TOTAL_BUDGET = 9 * 60
+
+
+def env_number(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+SECONDS = env_number("BENCH_SECONDS", 10)
+LIMIT_SECONDS = env_number("BENCH_LIMIT_SECONDS", 5)
+SCALING_SECONDS = env_number("BENCH_SCALING_SECONDS", 5)
+CONNECTIONS = int(env_number("BENCH_CONNECTIONS", 16))
+THREADS = int(env_number("BENCH_THREADS", 2))
+WARMUP_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    path: str  # may contain {id}
+    ids: str | None = None  # key into the id files
+    token: bool = True
+    body: str | None = None  # key into the body files
+    limit_plan: str | None = None  # the PyMySQL baseline that issues the same statements
+    connections: int | None = None
+    threads: int | None = None
+    timeout: int = 5
+    seconds: float | None = None
+
+
+def scenarios(ids: dict[str, str]) -> list[Scenario]:
+    main = ids["project_main"]
+    return [
+        Scenario("flow", "GET", f"{BASE}?act=flow&id={{id}}", "flows_main", limit_plan="flow"),
+        Scenario(
+            "flow_toggle_active",
+            "PUT",
+            f"{BASE}?act=flow_toggle_active&id={{id}}",
+            "flows_main",
+            limit_plan="flow_toggle_active",
+        ),
+        Scenario("flows", "GET", f"{BASE}?act=flows&id={main}&limit=50", limit_plan="flows"),
+        Scenario(
+            "flows_active", "GET", f"{BASE}?act=flows_active&id={main}", limit_plan="flows_active"
+        ),
+        Scenario("health", "GET", f"{BASE}?act=health", token=False, limit_plan="health"),
+        Scenario(
+            "login",
+            "POST",
+            f"{BASE}?act=login",
+            token=False,
+            body="login",
+            limit_plan="login",
+            connections=4,
+            threads=1,
+            timeout=15,
+        ),
+    ]
+
+
+def scaling_scenarios(ids: dict[str, str]) -> list[Scenario]:
+    list_runs = [
+        Scenario(
+            f"flows_list_{label}",
+            "GET",
+            f"{BASE}?act=flows&id={ids[f'project_{name}']}&limit=50",
+            connections=1,
+            threads=1,
+            timeout=30,
+            seconds=SCALING_SECONDS if label == "100" else max(SCALING_SECONDS, 10),
+        )
+        for label, name in (("100", "p100"), ("10k", "p10k"), ("100k", "p100k"))
+    ]
+    toggle_runs = [
+        Scenario(
+            f"toggle_hot_{label}",
+            "PUT",
+            f"{BASE}?act=flow_toggle_active&id={{id}}",
+            f"hot_{name}",
+            seconds=SCALING_SECONDS,
+        )
+        for label, name in (("1", "one"), ("1000", "main"))
+    ]
+    return list_runs + toggle_runs
+
+
+# --- phases -------------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def mariadb_up(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    try:
+        pymysql.connect(
+            host=parsed.host,
+            port=parsed.port or 3306,
+            user=parsed.username or "root",
+            password=parsed.password or "",
+            connect_timeout=2,
+        ).close()
+        return True
+    except pymysql.MySQLError:
+        return False
+
+
+def ensure_mariadb(url: str) -> None:
+    if mariadb_up(url):
+        return
+    say("MariaDB is not answering; starting it")
+    subprocess.run(
+        [
+            "start-stop-daemon",
+            "--start",
+            "--oknodo",
+            "--background",
+            "--exec",
+            "/usr/sbin/mariadbd",
+        ],
+        check=False,
+        timeout=30,
+    )
+    for _ in range(60):
+        if mariadb_up(url):
+            return
+        time.sleep(1)
+    raise SystemExit("MariaDB did not start within 60 s")
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    say("wrk is missing; installing Debian's package")
+    apt = {"DEBIAN_FRONTEND": "noninteractive", **os.environ}
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, env=apt, timeout=300, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=apt, timeout=300, check=False)
+        subprocess.run(install, env=apt, timeout=300, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk could not be installed")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py APP` with the production config, logs to a file."""
+
+    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        self.log = log
+        self.app = app
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "Gunicorn":
+        handle = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.app],
+            cwd=ROOT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited early; see {self.log}")
+            if len(self.workers()) >= self.expected_workers() and self.answers():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn did not come up within 30 s; see {self.log}")
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def expected_workers(self) -> int:
+        return int(self.env.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) * 2)
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url(BASE + "?act=health"), timeout=2):
+                return True
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def workers(self) -> list[int]:
+        if self.proc is None:
+            return []
+        return children(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=25)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this harness started
+            self.proc.wait(timeout=5)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def probe(server: Gunicorn, scenario: Scenario, files: dict[str, Path], token: str) -> str | None:
+    """One request first: an act that is not registered yet makes the scenario "n/a"."""
+    ident = ""
+    if scenario.ids:
+        ident = files[scenario.ids].read_text().split()[0]
+    headers = {"Authorization": f"Bearer {token}"} if scenario.token else {}
+    data = None
+    if scenario.body:
+        data = files[scenario.body].read_bytes()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(
+        server.url(scenario.path.replace("{id}", ident)),
+        data=data,
+        headers=headers,
+        method=scenario.method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=scenario.timeout) as response:
+            response.read()
+            return None
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode(errors="replace")
+        try:
+            message = json.loads(body).get("message", body)
+        except ValueError:
+            message = body[:200]
+        return f"HTTP {exc.code}: {message}"
+    except OSError as exc:
+        return f"no answer: {exc}"
+
+
+def run_wrk(
+    wrk: str,
+    server: Gunicorn,
+    scenario: Scenario,
+    files: dict[str, Path],
+    token: str,
+    seconds: float,
+) -> dict[str, Any]:
+    args = [
+        scenario.method,
+        scenario.path,
+        str(files[scenario.ids]) if scenario.ids else "-",
+        token if scenario.token else "-",
+        str(files[scenario.body]) if scenario.body else "-",
+    ]
+    command = [
+        wrk,
+        f"-t{scenario.threads or THREADS}",
+        f"-c{scenario.connections or CONNECTIONS}",
+        f"-d{max(1, round(seconds))}s",
+        f"--timeout={scenario.timeout}s",
+        "-s",
+        str(LUA),
+        server.url("/"),
+        "--",
+        *args,
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=seconds + scenario.timeout + 30,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCHJSON "):
+            raw = json.loads(line[len("BENCHJSON ") :])
+            return summarise(raw)
+    raise SystemExit(f"wrk failed for {scenario.name}: {done.stdout}\n{done.stderr}")
+
+
+def summarise(raw: dict[str, Any]) -> dict[str, Any]:
+    seconds = raw["duration_us"] / 1e6
+    errors = raw["status"] + raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    return {
+        "rps": round(raw["requests"] / seconds, 1) if seconds else 0.0,
+        "requests": raw["requests"],
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p90_ms": round(raw["p90_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "errors": errors,
+        "errors_detail": {k: raw[k] for k in ("status", "connect", "read", "write", "timeout")},
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def write_inputs(seeded: seed.Seeded) -> tuple[dict[str, Path], dict[str, str]]:
+    OUT.mkdir(exist_ok=True)
+    files: dict[str, Path] = {}
+    for name, flow_ids in seeded.flows.items():
+        files[f"flows_{name}"] = OUT / f"flows_{name}.txt"
+        files[f"flows_{name}"].write_text("\n".join(flow_ids) + "\n")
+    for name, flow_id in seeded.hot_flow.items():
+        files[f"hot_{name}"] = OUT / f"hot_{name}.txt"
+        files[f"hot_{name}"].write_text(flow_id + "\n")
+    files["login"] = OUT / "login.json"
+    files["login"].write_text(json.dumps({"email": seed.OWNER_EMAIL, "password": seed.PASSWORD}))
+    ids = {f"project_{name}": pid for name, pid in seeded.projects.items()}
+    return files, ids
+
+
+def gateway_env(url: str) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(
+        DATABASE_URL=url,
+        APP_ENV="production",
+        JWT_ACCESS_SECRET=secrets.token_hex(32),
+        JWT_REFRESH_SECRET=secrets.token_hex(32),
+        LOG_LEVEL="warning",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def issue_access_token(env: dict[str, str], seeded: seed.Seeded) -> tuple[Any, str]:
+    """The app in this process, configured exactly like the gunicorn workers."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from backend import create_app
+        from backend.auth import issue_token
+
+        app = create_app()
+        logging.getLogger("gassapi.access").setLevel(logging.WARNING)  # this process only
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    with app.app_context():
+        token = issue_token(seeded.owner_id, seed.OWNER_EMAIL, "access", 0)
+    return app, token
+
+
+def capture_wire(
+    app: Any,
+    token: str,
+    url: str,
+    chosen: list[Scenario],
+    files: dict[str, Path],
+    ctx: limit.Context,
+) -> dict[str, Any]:
+    client = app.test_client()
+    client.get(BASE + "?act=health")  # connect and initialise outside the recording
+    found: dict[str, Any] = {}
+    for scenario in chosen:
+        ident = files[scenario.ids].read_text().split()[-1] if scenario.ids else ""
+        headers = {"Authorization": f"Bearer {token}"} if scenario.token else {}
+        body = files[scenario.body].read_bytes() if scenario.body else None
+        if body:
+            headers["Content-Type"] = "application/json"
+        response, wire = capture.gateway_wire(
+            lambda s=scenario, i=ident, h=headers, b=body: client.open(
+                s.path.replace("{id}", i), method=s.method, headers=h, data=b
+            )
+        )
+        if response.status_code >= 400 or not scenario.limit_plan:
+            found[scenario.name] = {"status": response.status_code, "wire": wire}
+            continue
+        baseline = capture.baseline_wire(url, scenario.limit_plan, ctx)
+        found[scenario.name] = {"status": response.status_code, **capture.compare(wire, baseline)}
+    return found
+
+
+def stop_on_term(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # unwinds: gunicorn is stopped on the way
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, stop_on_term)
+    started = time.monotonic()
+    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    OUT.mkdir(exist_ok=True)
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": {
+            "seconds": SECONDS,
+            "limit_seconds": LIMIT_SECONDS,
+            "scaling_seconds": SCALING_SECONDS,
+            "connections": CONNECTIONS,
+            "threads": THREADS,
+            "web_concurrency": os.environ.get("WEB_CONCURRENCY") or "default (2 x cores)",
+            "access_log": f"INFO, to {OUT / 'gateway.log'}",
+        },
+    }
+    ensure_mariadb(url)
+    wrk = ensure_wrk()
+    seeded = seed.load(url) if os.environ.get("BENCH_REUSE") == "1" else None
+    if seeded is None:
+        say("seeding a fresh database")
+        seeded = seed.seed(url)
+    else:
+        say("reusing the seeded database (BENCH_REUSE=1)")
+    results["seed"] = seeded.as_dict()
+    say(f"seeded in {seeded.seconds:.1f} s")
+    files, ids = write_inputs(seeded)
+    env = gateway_env(url)
+    app, token = issue_access_token(env, seeded)
+    ctx = limit.Context(
+        user_id=seeded.owner_id,
+        email=seed.OWNER_EMAIL,
+        password=seed.PASSWORD,
+        password_hash="",
+        project_id=seeded.projects["main"],
+        flow_ids=tuple(seeded.flows["main"]),
+    )
+    wanted = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s]
+    chosen = [s for s in scenarios(ids) if not wanted or s.name in wanted]
+    say("capturing the wire traffic of one request per scenario")
+    results["wire"] = capture_wire(app, token, url, chosen, files, ctx)
+    (OUT / "gateway.log").write_text("")
+
+    say("floor: a bare Flask view under the same gunicorn config")
+    floor = Scenario("floor", "GET", BASE + "?act=health", token=False)
+    with Gunicorn("bench.floor_app:app", env, OUT / "floor.log") as server:
+        run_wrk(wrk, server, floor, files, token, WARMUP_SECONDS)
+        results["floor"] = run_wrk(wrk, server, floor, files, token, SECONDS)
+    say(f"floor: {results['floor']['rps']} requests/s")
+
+    results["scenarios"] = {}
+    results["limit"] = {}
+    with Gunicorn("wsgi:app", env, OUT / "gateway.log") as server:
+        for scenario in chosen:
+            if time.monotonic() - started > TOTAL_BUDGET:
+                say(f"time budget spent; skipping {scenario.name}")
+                break
+            missing = probe(server, scenario, files, token)
+            if missing:
+                say(f"{scenario.name}: n/a ({missing})")
+                results["scenarios"][scenario.name] = {"na": missing}
+                continue
+            if scenario.limit_plan:
+                say(f"{scenario.name}: PyMySQL limit")
+                results["limit"][scenario.name] = limit.run(
+                    url, scenario.limit_plan, ctx, LIMIT_SECONDS, limit.default_processes()
+                )
+            say(f"{scenario.name}: gateway")
+            run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
+            measured = run_wrk(wrk, server, scenario, files, token, SECONDS)
+            results["scenarios"][scenario.name] = measured
+        if not wanted:
+            results["scaling"] = run_scaling(wrk, server, files, ids, token)
+        results["rss_mb"] = {str(pid): rss_mb(pid) for pid in server.workers()}
+        profiled = [s for s in os.environ.get("BENCH_PROFILE", "").split(",") if s]
+        for scenario in chosen:
+            if scenario.name in profiled and "na" not in results["scenarios"][scenario.name]:
+                say(f"{scenario.name}: profiling with py-spy")
+                results.setdefault("profiles", {})[scenario.name] = profile.record(
+                    server.proc.pid if server.proc else 0,
+                    lambda s=scenario: run_wrk(wrk, server, s, files, token, SECONDS),
+                    OUT / f"profile-{scenario.name}",
+                )
+    results["elapsed_seconds"] = round(time.monotonic() - started, 1)
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(render_table(results))
+    say(f"done in {results['elapsed_seconds']} s; details in {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+def run_scaling(
+    wrk: str, server: Gunicorn, files: dict[str, Path], ids: dict[str, str], token: str
+) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for scenario in scaling_scenarios(ids):
+        say(f"scaling: {scenario.name}")
+        found[scenario.name] = run_wrk(
+            wrk, server, scenario, files, token, scenario.seconds or SCALING_SECONDS
+        )
+    base = found["flows_list_100"]["p50_ms"]
+    for label in ("10k", "100k"):
+        row = found[f"flows_list_{label}"]
+        found[f"list_p50_ratio_{label}"] = (
+            round(row["p50_ms"] / base, 2) if row["requests"] and base else None
+        )
+    found["toggle_rps_ratio_1000_vs_1"] = round(
+        found["toggle_hot_1000"]["rps"] / max(found["toggle_hot_1"]["rps"], 0.1), 2
+    )
+    return found
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    server = ""
+    with contextlib.suppress(OSError):
+        server = subprocess.run(
+            ["mariadbd", "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout.strip()
+    return {
+        "loadavg_at_start": os.getloadavg(),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "database": server,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
