@@ -1,13 +1,21 @@
 """Flow CRUD acts: list, create, detail, update, delete, duplicate, and member scoping."""
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from backend import create_app
+from backend.db import db
 from backend.models import Flow, Project, User
+from tests.conftest import gateway_config
 from tests.factories import STEPS_FLOW, Factory
+from tests.factories import call_act as call_on
 
 FLOW_COLUMNS = [column.name for column in Flow.__table__.columns]
 MCP2_STEPS = {
@@ -943,3 +951,52 @@ def test_every_flow_act_without_id_is_route_not_found(
     response = call_act(act, method, id=ident, token=token, json=body)
     assert response.status_code == 404
     assert response.json["message"] == "Not found: Route not found"
+
+
+# --- concurrent writers (MariaDB: two app instances on one database) --------------------------
+
+
+@pytest.fixture
+def twins(app: Flask, database_url: str) -> Iterator[list[Flask]]:
+    if database_url.startswith("sqlite"):
+        pytest.skip("needs a database server shared by two app instances")
+    apps = [create_app(gateway_config(database_url)) for _ in range(2)]
+    yield apps
+    for twin in apps:
+        with twin.app_context():
+            db.engine.dispose()
+
+
+def all_at_once(twins: list[Flask], count: int, send: Callable[[Any], Any]) -> list[int]:
+    """`count` requests released together, alternating between the two app instances."""
+    barrier = threading.Barrier(count)
+
+    def one(index: int) -> int:
+        client = twins[index % 2].test_client()
+        barrier.wait()
+        return send(client).status_code
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_concurrent_creates_of_one_name_give_one_flow_and_409s(
+    twins: list[Flask], make: Factory
+) -> None:
+    _, project, token = owned(make)
+    body = {"name": "Race"}
+    statuses = all_at_once(
+        twins, 8, lambda c: call_on(c, "flows", "POST", id=project.id, token=token, json=body)
+    )
+    assert sorted(statuses) == [201] + [409] * 7
+    assert len(make.rows(Flow, project_id=project.id)) == 1
+
+
+def test_concurrent_duplicates_never_fail_with_5xx(twins: list[Flask], make: Factory) -> None:
+    project, source, token = owned_flow(make, name="Hot")
+    statuses = all_at_once(
+        twins, 6, lambda c: call_on(c, "flow_duplicate", "POST", id=source.id, token=token)
+    )
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    names = [row["name"] for row in make.rows(Flow, project_id=project.id)]
+    assert len(names) == 1 + statuses.count(201) == len(set(names))
