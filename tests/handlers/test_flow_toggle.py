@@ -238,3 +238,63 @@ def test_toggle_after_an_execution_lease_ends_works_again(make: Factory, call_ac
     assert call_act("flow_toggle_active", "PUT", id=flow.id, token=token).status_code == 409
     make.set_lease(run.id, 0)
     assert call_act("flow_toggle_active", "PUT", id=flow.id, token=token).status_code == 200
+
+
+# --- the seed document's own examples ----------------------------------------------------------
+
+
+def test_seed_maintenance_mode_with_bare_puts(make: Factory, client: Any, call_act: Any) -> None:
+    owner = make.user()
+    project = make.project(owner)
+    flow = make.flow(project)
+    token = make.token(owner)
+    url = f"/gassapi2/backend/?act=flow_toggle_active&id={flow.id}"
+    bare = {"Authorization": f"Bearer {token}"}  # like curl -X PUT: no body, no Content-Type
+
+    disabled = client.put(url, headers=bare)
+    assert (disabled.status_code, disabled.json["message"]) == (200, "Flow deactivated")
+    assert call_act("flows_active", id=project.id, token=token).json["data"] == []
+    assert call_act("flow_execute", id=flow.id, token=token).status_code == 400
+
+    enabled = client.put(url, headers=bare)
+    assert (enabled.status_code, enabled.json["message"]) == (200, "Flow activated")
+    listed = call_act("flows_active", id=project.id, token=token).json["data"]
+    assert [row["id"] for row in listed] == [flow.id]
+    assert call_act("flow_execute", "POST", id=flow.id, token=token).status_code == 201
+
+
+def test_seed_ci_pipeline_deactivates_before_and_activates_after_deploy(
+    make: Factory, client: Any
+) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    url = f"/gassapi2/backend/flow_toggle_active?id={flow.id}"
+    bare = {"Authorization": f"Bearer {make.token(owner)}"}
+    assert client.put(url, headers=bare).json["data"]["is_active"] == 0
+    assert client.put(url, headers=bare).json["data"]["is_active"] == 1
+
+
+def test_seed_ab_switch_disables_a_and_enables_b(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    project = make.project(owner)
+    flow_a, flow_b = make.flow(project), make.flow(project, is_active=0)
+    token = make.token(owner)
+    disable_a = call_act("flow_toggle_active", "PUT", id=flow_a.id, token=token)
+    enable_b = call_act("flow_toggle_active", "PUT", id=flow_b.id, token=token)
+    assert (disable_a.json["message"], enable_b.json["message"]) == (
+        "Flow deactivated",
+        "Flow activated",
+    )
+    listed = call_act("flows_active", id=project.id, token=token).json["data"]
+    assert [row["id"] for row in listed] == [flow_b.id]
+
+
+def test_seed_status_validation_reads_flow_data_is_active(make: Factory, call_act: Any) -> None:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    token = make.token(owner)
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
+    inactive = call_act("flow", "GET", id=flow.id, token=token).json
+    assert inactive["data"]["is_active"] == 0  # falsy: checkFlowStatus throws "is not active"
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
+    assert call_act("flow", "GET", id=flow.id, token=token).json["data"]["is_active"] == 1
