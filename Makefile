@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/flask --app wsgi init-db
+	$(BIN)/flask --app wsgi add-indexes
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from backend import dispatch, envelope
 from backend.db import db
 from backend.errors import GatewayError, ValidationFailed
+from backend.indexes import add_indexes
 from backend.models import User
 from backend.registry import Action, Call, Caller, Client, Raw, Reply
 from backend.version import __version__
@@ -177,6 +178,14 @@ def init_db() -> None:
     click.echo("database ready")
 
 
+@click.command("add-indexes")
+@with_appcontext
+def add_indexes_command() -> None:
+    """Add the gateway's optional secondary indexes to legacy tables (additive, idempotent)."""
+    created = add_indexes(db.engine)
+    click.echo("created: " + ", ".join(created) if created else "all indexes present")
+
+
 @click.command("serve")
 @click.option("--bind", default=None, help="HOST:PORT (default from HOST and PORT).")
 def serve(bind: str | None) -> None:
@@ -186,7 +195,7 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, flows, users, tokens):
+    for command in (init_db, add_indexes_command, flows, users, tokens):
         app.cli.add_command(command)
 
 
