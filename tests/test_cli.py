@@ -64,3 +64,129 @@ def test_toggle_without_acting_user_is_401(app: Flask, make: Factory) -> None:
     result = run(app, "flows", "toggle", flow.id)
     assert result.exit_code == 1
     assert "Authentication failed" in result.output
+
+
+def test_list_prints_a_table_of_the_project_flows(app: Flask, make: Factory) -> None:
+    owner = make.user(email="lister@example.com")
+    project = make.project(owner)
+    first, second = make.flow(project, name="Alpha"), make.flow(project, name="Beta", is_active=0)
+    result = run(app, "flows", "list", "--project", project.id, "--as", "lister@example.com")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].split()[:3] == ["id", "name", "is_active"]
+    assert first.id in result.stdout and second.id in result.stdout
+
+
+def test_list_active_json_excludes_inactive_flows(app: Flask, make: Factory) -> None:
+    owner = make.user(email="active@example.com")
+    project = make.project(owner)
+    active, inactive = make.flow(project), make.flow(project, is_active=0)
+    result = run(
+        app,
+        "flows",
+        "list",
+        "--project",
+        project.id,
+        "--active",
+        "--json",
+        "--as",
+        "active@example.com",
+    )
+    ids = {row["id"] for row in json.loads(result.stdout)}
+    assert active.id in ids and inactive.id not in ids
+
+
+def test_show_prints_the_flow(app: Flask, make: Factory) -> None:
+    owner = make.user(email="show@example.com")
+    flow = make.flow(make.project(owner), name="Shown")
+    result = run(app, "flows", "show", flow.id, "--as", "show@example.com", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["name"] == "Shown"
+
+
+def test_deactivate_then_activate_and_history(app: Flask, make: Factory) -> None:
+    owner = make.user(email="deploy@example.com")
+    flow = make.flow(make.project(owner))
+    as_ops = ("--as", "deploy@example.com")
+    assert run(app, "flows", "deactivate", flow.id, *as_ops, "--reason", "deploy").exit_code == 0
+    assert run(app, "flows", "activate", flow.id, *as_ops).exit_code == 0
+    history = run(app, "flows", "history", flow.id, *as_ops, "--json")
+    assert history.exit_code == 0, history.output
+    changes = json.loads(history.stdout)
+    assert [(c["old_status"], c["new_status"]) for c in changes] == [(0, 1), (1, 0)]
+    assert changes[1]["reason"] == "deploy"
+
+
+def test_deactivate_unknown_flow_fails(app: Flask, make: Factory) -> None:
+    make.user(email="deact@example.com")
+    result = run(app, "flows", "deactivate", "flow_nope", "--as", "deact@example.com")
+    assert result.exit_code == 1
+    assert "Not found: Flow not found" in result.output
+
+
+def test_history_of_unknown_flow_fails(app: Flask, make: Factory) -> None:
+    make.user(email="hist@example.com")
+    result = run(app, "flows", "history", "flow_nope", "--as", "hist@example.com")
+    assert result.exit_code == 1
+
+
+def test_users_create_registers_an_account(app: Flask) -> None:
+    result = run(
+        app,
+        "users",
+        "create",
+        "--email",
+        "New@Example.com",
+        "--name",
+        "New Ops",
+        "--password",
+        "Secret123",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["email"] == "new@example.com"
+
+
+def test_users_create_refuses_a_weak_password(app: Flask) -> None:
+    result = run(
+        app, "users", "create", "--email", "weak@example.com", "--name", "Weak", "--password", "x"
+    )
+    assert result.exit_code == 1
+    assert "Password should be at least 8 characters" in result.output
+
+
+def test_users_create_refuses_a_duplicate(app: Flask, make: Factory) -> None:
+    make.user(email="dupe@example.com")
+    result = run(
+        app,
+        "users",
+        "create",
+        "--email",
+        "dupe@example.com",
+        "--name",
+        "Dupe",
+        "--password",
+        "Secret123",
+    )
+    assert result.exit_code == 1
+    assert "User already exists" in result.output
+
+
+def test_tokens_mcp_create_issues_a_working_token(app: Flask, make: Factory, call_act: Any) -> None:
+    owner = make.user(email="mcp@example.com")
+    project = make.project(owner)
+    result = run(
+        app, "tokens", "mcp-create", "--project", project.id, "--as", "mcp@example.com", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    token = json.loads(result.stdout)["token"]
+    assert call_act("project", "GET", id=project.id, token=token).status_code == 200
+
+
+def test_tokens_mcp_create_for_foreign_project_fails(app: Flask, make: Factory) -> None:
+    project = make.project(make.user())
+    make.user(email="outsider@example.com")
+    result = run(
+        app, "tokens", "mcp-create", "--project", project.id, "--as", "outsider@example.com"
+    )
+    assert result.exit_code == 1
+    assert "Project not found" in result.output
