@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
-from backend import web
+from backend import pooling, web
 from backend.cli import register_commands
 from backend.db import db
 from backend.dispatch import view
@@ -33,6 +33,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         tune_engine(db.engine)
+        if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
+            pooling.install(db.engine, ping_idle_seconds(app.config))
     import handlers  # noqa: F401  (registers every act)
 
     register_routes(app)
@@ -51,7 +53,7 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": 30}}
     return {
-        "pool_pre_ping": True,
+        **pooling.engine_options(ping_idle_seconds(config)),
         "pool_recycle": 280,
         "pool_size": int(config.get("DB_POOL_SIZE", 5)),
         "max_overflow": int(config.get("DB_MAX_OVERFLOW", 5)),
@@ -64,6 +66,10 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
             "init_command": "SET SESSION innodb_lock_wait_timeout = 10",
         },
     }
+
+
+def ping_idle_seconds(config: dict[str, Any]) -> float:
+    return float(config.get("DB_PING_IDLE_SECONDS", pooling.DEFAULT_PING_IDLE_SECONDS))
 
 
 def tune_engine(engine: Engine) -> None:
