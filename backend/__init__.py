@@ -17,6 +17,7 @@ from backend.cli import register_commands
 from backend.db import db
 from backend.dispatch import view
 from backend.error_handlers import register_error_handlers
+from backend.resilience import DEFAULT_LOCK_WAIT_TIMEOUT
 from config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,8 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
             "connect_timeout": 3,
             "read_timeout": 30,
             "write_timeout": 30,
-            "init_command": "SET SESSION innodb_lock_wait_timeout = 10",
+            "init_command": "SET SESSION innodb_lock_wait_timeout = "
+            + str(int(config.get("DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT))),
         },
     }
 

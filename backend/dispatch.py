@@ -21,7 +21,11 @@ from backend.errors import (
     RouteNotFound,
 )
 from backend.registry import METHODS, Action, Call, Client, Raw, Reply, registry
-from backend.resilience import is_retryable
+from backend.resilience import (
+    DEFAULT_LOCK_WAIT_TIMEOUT,
+    DEFAULT_RETRY_DEADLINE,
+    is_retryable,
+)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FALSY_IDS = (None, "", "0")
@@ -180,16 +184,32 @@ def build_call(req: Request, action: Action, args: dict[str, str]) -> Call:
 
 
 def run(action: Action, call: Call) -> Any:
-    """Run the handler and commit once; re-run it whole on a deadlock or lock-wait timeout."""
-    for attempt in range(1, current_app.config["DB_RETRY_ATTEMPTS"]):
+    """Run the handler and commit once; re-run it whole on a deadlock or lock-wait timeout.
+
+    At most DB_RETRY_ATTEMPTS runs, and another run only while one more full lock wait still
+    fits in DB_RETRY_DEADLINE_SECONDS: three 10 s lock waits would outlast gunicorn's 30 s
+    worker timeout and the client would get a dropped connection instead of the 503.
+    """
+    config = current_app.config
+    attempts = max(1, int(config["DB_RETRY_ATTEMPTS"]))
+    started = time.monotonic()
+    for attempt in range(1, attempts + 1):
         try:
             return run_once(action, call)
         except OperationalError as exc:
             db.session.rollback()
-            if not is_retryable(exc):
+            if not is_retryable(exc) or attempt == attempts:
+                raise
+            if not retry_fits(time.monotonic() - started, config):
                 raise
             time.sleep(0.01 * 2**attempt)
-    return run_once(action, call)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def retry_fits(elapsed: float, config: Any) -> bool:
+    lock_wait = float(config.get("DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT))
+    deadline = float(config.get("DB_RETRY_DEADLINE_SECONDS", DEFAULT_RETRY_DEADLINE))
+    return elapsed + lock_wait <= deadline
 
 
 def run_once(action: Action, call: Call) -> Any:

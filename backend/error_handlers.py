@@ -3,7 +3,8 @@
 from flask import Flask, current_app, g
 from flask import Response as FlaskResponse
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from backend import envelope
@@ -16,8 +17,10 @@ from backend.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from backend.resilience import is_unavailable
+from backend.resilience import is_retryable, is_unavailable
 
+DATABASE_BUSY = "Service temporarily unavailable: database busy, please retry"
+RETRY_AFTER_SECONDS = "1"
 HTTP_TRANSLATIONS: dict[int, type[GatewayError]] = {
     404: RouteNotFound,
     405: MethodNotAllowed,
@@ -28,13 +31,13 @@ HTTP_TRANSLATIONS: dict[int, type[GatewayError]] = {
 def rollback() -> None:
     try:
         db.session.rollback()
-    except DBAPIError:
+    except SQLAlchemyError:
         current_app.logger.warning("rollback failed; the connection is discarded")
 
 
 def render(error: GatewayError) -> FlaskResponse:
     rollback()
-    return envelope.fail(
+    response = envelope.fail(
         error.status,
         error.message,
         data=error.data,
@@ -42,6 +45,9 @@ def render(error: GatewayError) -> FlaskResponse:
         tz=current_app.config["TZINFO"],
         debug=current_app.config["DEBUG_ENVELOPE"],
     )
+    if error.status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
 
 
 def on_gateway_error(error: GatewayError) -> FlaskResponse:
@@ -63,10 +69,20 @@ def on_http_exception(error: HTTPException) -> FlaskResponse:
 
 
 def on_database_error(error: DBAPIError) -> FlaskResponse:
+    """Still locked or deadlocked after the bounded retries: busy; connection-level: unreachable."""
+    if is_retryable(error):
+        current_app.logger.warning("database busy after retries: %s", error.orig)
+        return render(ServiceUnavailable(DATABASE_BUSY))
     if is_unavailable(error):
         current_app.logger.warning("database unavailable: %s", type(error.orig).__name__)
         return render(ServiceUnavailable())
     return on_unexpected(error)
+
+
+def on_pool_timeout(error: PoolTimeout) -> FlaskResponse:
+    """Every pooled connection busy for `pool_timeout` seconds: a load problem, not a bug."""
+    current_app.logger.warning("database pool exhausted: %s", error)
+    return render(ServiceUnavailable(DATABASE_BUSY))
 
 
 def on_unexpected(error: Exception) -> FlaskResponse:
@@ -79,4 +95,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, on_validation_error)
     app.register_error_handler(HTTPException, on_http_exception)
     app.register_error_handler(DBAPIError, on_database_error)
+    app.register_error_handler(PoolTimeout, on_pool_timeout)
     app.register_error_handler(Exception, on_unexpected)

@@ -2,10 +2,18 @@
 
 from sqlalchemy.exc import DBAPIError
 
+# innodb_lock_wait_timeout of every gateway connection, and the time within which the retries of
+# one request must fit (below gunicorn's 30 s worker timeout).
+DEFAULT_LOCK_WAIT_TIMEOUT = 10
+DEFAULT_RETRY_DEADLINE = 20.0
 # MySQL/MariaDB: deadlock, lock wait timeout, Galera certification failure / WSREP not ready.
 RETRYABLE_CODES = frozenset({1213, 1205, 1047, 1180})
-# Can't connect, server gone away, lost connection, server shutdown in progress.
-UNAVAILABLE_CODES = frozenset({2002, 2003, 2006, 2013, 2055, 1053, 1927, 2014})
+# Can't connect, server gone away, lost connection, server shutdown in progress, connection
+# killed; too many connections (server-wide or per user); read-only server (a primary being
+# failed over); disconnected by the server for inactivity (MySQL 8).
+UNAVAILABLE_CODES = frozenset(
+    {2002, 2003, 2006, 2013, 2014, 2055, 1053, 1927, 1040, 1203, 1290, 1836, 4031}
+)
 
 
 def error_code(exc: DBAPIError) -> int | None:

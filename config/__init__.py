@@ -76,6 +76,8 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "MOUNTS": mounts(env.get("GATEWAY_MOUNTS") or DEFAULT_MOUNTS),
         "EXECUTION_LEASE_SECONDS": int(env.get("EXECUTION_LEASE_SECONDS") or 300),
         "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
+        "DB_LOCK_WAIT_TIMEOUT": int(env.get("DB_LOCK_WAIT_TIMEOUT") or 10),
+        "DB_RETRY_DEADLINE_SECONDS": float(env.get("DB_RETRY_DEADLINE_SECONDS") or 20),
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,

@@ -1,0 +1,223 @@
+"""Deadlocks and lock-wait timeouts are retried a bounded number of times, then answered 503."""
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pymysql
+import pytest
+from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from backend import create_app, flowstatus
+from backend.dispatch import retry_fits
+from backend.error_handlers import DATABASE_BUSY
+from backend.resilience import is_retryable, is_unavailable
+from tests.conftest import gateway_config
+from tests.factories import Factory, call_act
+
+UNREACHABLE = "Service temporarily unavailable: database unreachable"
+
+
+def db_error(code: int, message: str = "boom", *, invalidated: bool = False) -> OperationalError:
+    """What SQLAlchemy raises for a PyMySQL error with this MySQL/MariaDB error code."""
+    original = pymysql.err.OperationalError(code, message)
+    return OperationalError("SELECT 1", {}, original, connection_invalidated=invalidated)
+
+
+# --- the classifier -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "retryable", "unavailable"),
+    [
+        (1213, True, True),  # deadlock: retry, then 503
+        (1205, True, True),  # lock wait timeout
+        (1047, True, True),  # Galera: WSREP not ready
+        (1180, True, True),  # error during COMMIT
+        (2003, False, True),  # can't connect
+        (2006, False, True),  # server has gone away
+        (2013, False, True),  # lost connection during query
+        (1053, False, True),  # server shutdown in progress
+        (1927, False, True),  # connection killed
+        (1040, False, True),  # too many connections
+        (1290, False, True),  # read-only server (failover)
+        (1064, False, False),  # SQL syntax: a bug, 500
+        (1146, False, False),  # no such table: a bug, 500
+    ],
+)
+def test_classifier_sorts_mysql_error_codes(code: int, retryable: bool, unavailable: bool) -> None:
+    error = db_error(code)
+    assert is_retryable(error) is retryable
+    assert is_unavailable(error) is unavailable
+
+
+def test_classifier_treats_invalidated_connections_and_sqlite_locks_as_transient() -> None:
+    assert is_unavailable(db_error(0, "(0, '')", invalidated=True))
+    locked = OperationalError("BEGIN", {}, Exception("database is locked"))
+    assert is_retryable(locked)
+    assert is_unavailable(locked)
+
+
+def test_another_retry_only_while_a_full_lock_wait_still_fits() -> None:
+    config = {"DB_LOCK_WAIT_TIMEOUT": 10, "DB_RETRY_DEADLINE_SECONDS": 20}
+    assert retry_fits(0.05, config)  # deadlocks fail fast: every attempt fits
+    assert retry_fits(10.0, config)  # one lock wait spent: one more fits
+    assert not retry_fits(10.1, config)  # a third 10 s wait would pass gunicorn's 30 s
+
+
+# --- the dispatcher, with a failing handler (both legs) -------------------------------------
+
+
+@pytest.fixture
+def seeded(make: Factory) -> dict[str, Any]:
+    owner = make.user()
+    flow = make.flow(make.project(owner))
+    return {"flow": flow, "token": make.token(owner)}
+
+
+def failing_toggle(monkeypatch: pytest.MonkeyPatch, errors: list[Exception]) -> list[int]:
+    """Make the toggle raise the given errors in turn, then behave; returns the call count."""
+    calls: list[int] = []
+    real = flowstatus.toggle
+
+    def toggle(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if errors:
+            raise errors.pop(0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flowstatus, "toggle", toggle)
+    return calls
+
+
+def toggle(client: Any, seeded: dict[str, Any]) -> Any:
+    return call_act(
+        client, "flow_toggle_active", "PUT", id=seeded["flow"].id, token=seeded["token"]
+    )
+
+
+def test_a_deadlock_is_retried_and_the_toggle_succeeds(
+    client: Any, seeded: dict[str, Any], make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = failing_toggle(monkeypatch, [db_error(1213, "Deadlock found")])
+    response = toggle(client, seeded)
+    assert response.status_code == 200
+    assert len(calls) == 2
+    assert len(make.audit_rows(seeded["flow"].id)) == 1
+
+
+def test_deadlocks_past_the_retry_budget_answer_503_busy(
+    client: Any, seeded: dict[str, Any], make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = failing_toggle(monkeypatch, [db_error(1213, "Deadlock found")] * 5)
+    response = toggle(client, seeded)
+    assert response.status_code == 503
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Retry-After"] == "1"
+    assert response.json["success"] is False
+    assert response.json["message"] == DATABASE_BUSY
+    assert len(calls) == 3  # DB_RETRY_ATTEMPTS
+    assert make.audit_rows(seeded["flow"].id) == []
+    assert make.flow_row(seeded["flow"].id)["is_active"] == 1
+
+
+@pytest.mark.parametrize("code", [2013, 1040, 1290])
+def test_connection_level_errors_are_not_retried_and_answer_503(
+    client: Any, seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    calls = failing_toggle(monkeypatch, [db_error(code)] * 5)
+    response = toggle(client, seeded)
+    assert response.status_code == 503
+    assert response.json["message"] == UNREACHABLE
+    assert len(calls) == 1
+
+
+def test_an_exhausted_connection_pool_answers_503_busy(
+    client: Any, seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing_toggle(monkeypatch, [PoolTimeout("QueuePool limit of size 5 overflow 5 reached")])
+    response = toggle(client, seeded)
+    assert response.status_code == 503
+    assert response.json["message"] == DATABASE_BUSY
+
+
+def test_other_database_errors_stay_500(
+    client: Any, seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = failing_toggle(monkeypatch, [db_error(1064, "You have an error in your SQL")])
+    response = toggle(client, seeded)
+    assert response.status_code == 500
+    assert len(calls) == 1
+
+
+# --- a real row lock held by another connection (MariaDB leg) -------------------------------
+
+
+@pytest.fixture
+def short_lock_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    """A second app on the same database whose connections wait at most 1 s for a row lock."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("row locks held by another connection: MariaDB leg")
+    short = create_app(gateway_config(database_url, DB_LOCK_WAIT_TIMEOUT=1, DB_RETRY_ATTEMPTS=2))
+    yield short
+    with short.app_context():
+        from backend.db import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+def hold_row_lock(database_url: str, flow_id: str) -> pymysql.Connection:
+    url = make_url(database_url)
+    conn = pymysql.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        password=url.password or "",
+        database=url.database,
+        autocommit=False,
+    )
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT id FROM flows WHERE id = %s FOR UPDATE", (flow_id,))
+    return conn
+
+
+def test_a_row_lock_held_past_every_retry_answers_503_and_changes_nothing(
+    short_lock_app: Flask, database_url: str, seeded: dict[str, Any], make: Factory
+) -> None:
+    holder = hold_row_lock(database_url, seeded["flow"].id)
+    try:
+        started = time.monotonic()
+        response = toggle(short_lock_app.test_client(), seeded)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503
+    assert response.json["message"] == DATABASE_BUSY
+    assert 2 <= elapsed < 6  # two attempts of a 1 s lock wait, no hang
+    assert make.audit_rows(seeded["flow"].id) == []
+    assert make.flow_row(seeded["flow"].id)["is_active"] == 1
+    again = toggle(short_lock_app.test_client(), seeded)
+    assert again.status_code == 200
+    assert again.json["data"]["is_active"] == 0
+
+
+def test_a_row_lock_released_before_the_retry_lets_the_toggle_through_once(
+    short_lock_app: Flask, database_url: str, seeded: dict[str, Any], make: Factory
+) -> None:
+    holder = hold_row_lock(database_url, seeded["flow"].id)
+    release = threading.Timer(1.5, holder.rollback)
+    release.start()
+    try:
+        response = toggle(short_lock_app.test_client(), seeded)
+    finally:
+        release.join()
+        holder.close()
+    assert response.status_code == 200
+    assert response.json["data"]["is_active"] == 0
+    assert len(make.audit_rows(seeded["flow"].id)) == 1
