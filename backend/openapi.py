@@ -36,6 +36,45 @@ ENVELOPE = {
     },
 }
 PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+STRING = {"type": "string"}
+# Every answer carries the request id (the envelope's `request_id`); a 503 also says when to retry.
+REQUEST_ID_HEADER = {
+    "X-Request-ID": {"description": "Request id", "required": True, "schema": STRING}
+}
+UNAVAILABLE_HEADERS = {
+    **REQUEST_ID_HEADER,
+    "Retry-After": {
+        "description": "Seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+}
+# The few acts whose success is not the JSON envelope (errors still are), by their first act.
+RAW_RESPONSES: dict[str, dict[str, Any]] = {
+    "openapi": {
+        "description": "This OpenAPI 3.1 document",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "required": ["openapi", "info", "paths"]}
+            }
+        },
+    },
+    "docs": {
+        "description": "The API reference page",
+        "content": {"text/html": {"schema": STRING}},
+    },
+    "docs_asset": {
+        "description": "A static asset of the API reference page",
+        "content": {
+            "application/javascript": {"schema": STRING},
+            "text/css": {"schema": STRING},
+        },
+    },
+    "metrics": {
+        "description": "Prometheus text exposition format",
+        "content": {"text/plain": {"schema": STRING}},
+    },
+}
 
 
 def new_spec() -> APISpec:
@@ -68,10 +107,15 @@ def openapi_path(action: Action) -> str:
 
 def responses(action: Action, method: str) -> dict[str, Any]:
     envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
-    ok = {"description": "Success envelope", "content": envelope}
+    ok = {"description": "Success envelope", "content": envelope, "headers": REQUEST_ID_HEADER}
+    raw = RAW_RESPONSES.get(action.acts[0] if action.acts else "")
+    if raw is not None:
+        ok = {"description": raw["description"], "content": raw["content"]}
+        ok["headers"] = REQUEST_ID_HEADER
     result: dict[str, Any] = {"200": ok, "201": ok} if method == "POST" else {"200": ok}
     for status, text in ERROR_STATUSES.items():
-        result[status] = {"description": text, "content": envelope}
+        headers = UNAVAILABLE_HEADERS if status == "503" else REQUEST_ID_HEADER
+        result[status] = {"description": text, "content": envelope, "headers": headers}
     return result
 
 
@@ -104,4 +148,15 @@ def document() -> dict[str, Any]:
         paths.setdefault(openapi_path(action), {})[method.lower()] = operation(action, method)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return with_required_fields(spec.to_dict())
+
+
+def with_required_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema's legacy `required_fields` (400 «Required field: X») are required body keys."""
+    components = doc.get("components", {}).get("schemas", {})
+    for _, action in registry.actions():
+        fields = getattr(action.schema, "required_fields", ())
+        component = components.get(getattr(action.schema, "__name__", ""))
+        if fields and component is not None:
+            component["required"] = sorted(set(component.get("required", [])) | set(fields))
+    return doc
