@@ -1,0 +1,419 @@
+"""Issue #7 item 4: schemathesis against the live gateway's own OpenAPI document.
+
+A gateway on the shared MariaDB (database `gw_fuzz`, recreated) is fuzzed through
+`GET /gassapi2/backend/openapi.json` with a valid Bearer token. Path ids come from dictionaries
+of seeded rows part of the time (the rest are generated), so handlers run past their 404s; the
+DELETE operations get their own sacrificial rows. Three runs, the
+destructive ones last:
+
+1. "main": every operation except DELETEs and the ones that end the caller's own session or
+   account, as user A;
+2. "delete": the DELETE operations, as user A (schemathesis also reuses ids it saw in responses,
+   so these may delete the seeded project: nothing runs after them as A);
+3. "account": profile update, user update/toggle/delete, logout, logout-all, change-password,
+   as user B, since they may disable or delete B.
+
+Checks: no 5xx, status codes, content types, required headers and bodies as declared. The run
+passes with zero failures, zero 5xx in the gateway's access log and at least FUZZ_MIN_CASES
+(2,000) generated requests. Bounded by --max-examples per operation and a timeout per run.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from stress.common import (
+    Seed,
+    database_url,
+    engine_for,
+    ensure_shared_mariadb,
+    gateway_now,
+    log,
+    new_id,
+    print_figures,
+    save_result,
+    seed,
+    start_gateway,
+    tooling_app,
+)
+
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+ACCOUNT_MAX_EXAMPLES = int(os.environ.get("FUZZ_ACCOUNT_MAX_EXAMPLES", "40"))
+RUN_TIMEOUT = int(os.environ.get("FUZZ_RUN_TIMEOUT", "420"))
+MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "2000"))
+SEED = int(os.environ.get("FUZZ_SEED", "20261129"))
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_headers_conformance,response_schema_conformance"
+)
+ACCOUNT_OPERATIONS = (
+    "profile_update_post",
+    "user_update_post",
+    "user_update_put",
+    "user_toggle_status_put",
+    "logout_post",
+    "change_password_post",
+    "logout_all_post",
+    "user_delete_delete",
+)
+# operation ids whose `{id}` is drawn, part of the time, from one dictionary of seeded ids
+ID_SOURCES = {
+    "flows": (
+        "flow_execute_get",
+        "flow_execute_delete",
+        "flow_execute_start_post",
+        "flow_executions_get",
+        "flow_toggle_active_put",
+        "flow_activate_get",
+        "flow_activate_put",
+        "flow_deactivate_get",
+        "flow_deactivate_put",
+        "flow_status_history_get",
+        "flow_get_get",
+        "flow_update_put",
+        "flow_detail_ui_get",
+        "flow_update_ui_put",
+        "flow_duplicate_post",
+    ),
+    "victim_flows": ("flow_delete_delete",),
+    "executions": ("flow_execution_heartbeat_post", "flow_execution_finish_post"),
+    "projects": (
+        "flows_active_get",
+        "flows_set_active_post",
+        "folders_list_get",
+        "folder_create_post",
+        "project_endpoints_get",
+        "project_endpoints_grouped_get",
+        "environments_list_get",
+        "environment_create_post",
+        "project_detail_get",
+        "project_update_put",
+        "project_add_member_post",
+        "project_context_get",
+        "mcp_generate_config_post",
+        "flow_list_get",
+        "flow_create_post",
+    ),
+    "folders": (
+        "folder_detail_get",
+        "folder_update_put",
+        "folder_update_post",
+        "endpoints_list_get",
+        "endpoint_create_post",
+        "endpoint_list_get",
+    ),
+    "victim_folders": ("folder_delete_delete",),
+    "endpoints": ("endpoint_detail_get", "endpoint_update_put", "endpoint_get_get"),
+    "victim_endpoints": ("endpoint_delete_delete",),
+    "environments": (
+        "environment_detail_get",
+        "environment_update_put",
+        "environment_set_default_post",
+    ),
+    "victim_environments": ("environment_delete_delete",),
+    "users": ("user_get_get",),
+    "assets": ("docs_asset_get",),
+    "account_user": (
+        "user_update_post",
+        "user_update_put",
+        "user_toggle_status_put",
+        "user_delete_delete",
+    ),
+}
+ID_PROBABILITY = 0.7
+
+
+def seed_extras(seeded: Seed) -> dict[str, Any]:
+    """A second user (the account run), sacrificial rows for the DELETEs, running executions."""
+    from backend.auth import issue_token
+    from backend.db import db
+    from backend.models import Endpoint, Environment, Flow, FlowExecution, Folder, User
+
+    app = tooling_app(seeded.url)
+    stamp = gateway_now()
+    ids: dict[str, list[str]] = {
+        "victim_flows": [new_id("flow") for _ in range(3)],
+        "victim_folders": [new_id("col") for _ in range(2)],
+        "victim_endpoints": [new_id("ep") for _ in range(2)],
+        "victim_environments": [new_id("env") for _ in range(2)],
+        "executions": [f"exec_{time.time_ns() + i:016x}{os.urandom(8).hex()}" for i in range(4)],
+    }
+    account_id, account_email = new_id("user"), f"fuzz-b-{os.urandom(3).hex()}@example.com"
+    common = {"created_at": stamp, "updated_at": stamp}
+    with app.app_context():
+        db.session.execute(
+            insert(User.__table__),
+            [
+                {
+                    "id": account_id,
+                    "email": account_email,
+                    "password_hash": "$2y$04$" + "x" * 53,
+                    "name": "Fuzz B",
+                    "is_active": 1,
+                    "email_verified": 1,
+                    "token_version": 0,
+                    **common,
+                }
+            ],
+        )
+        db.session.execute(
+            insert(Flow.__table__),
+            [
+                {
+                    "id": flow_id,
+                    "name": f"Victim flow {n}",
+                    "project_id": seeded.project_id,
+                    "flow_data": '{"version":"1.0","steps":[],"config":{}}',
+                    "created_by": seeded.user_id,
+                    "is_active": 0,
+                    "flow_inputs": "[]",
+                    **common,
+                }
+                for n, flow_id in enumerate(ids["victim_flows"])
+            ],
+        )
+        db.session.execute(
+            insert(Folder.__table__),
+            [
+                {
+                    "id": folder_id,
+                    "name": f"Victim folder {n}",
+                    "project_id": seeded.project_id,
+                    "headers": "[]",
+                    "variables": "[]",
+                    "is_default": 0,
+                    "created_by": seeded.user_id,
+                    **common,
+                }
+                for n, folder_id in enumerate(ids["victim_folders"])
+            ],
+        )
+        db.session.execute(
+            insert(Endpoint.__table__),
+            [
+                {
+                    "id": endpoint_id,
+                    "name": f"Victim endpoint {n}",
+                    "method": "POST",
+                    "url": "https://example.com/victim",
+                    "headers": "[]",
+                    "folder_id": seeded.folder_id,
+                    "created_by": seeded.user_id,
+                    **common,
+                }
+                for n, endpoint_id in enumerate(ids["victim_endpoints"])
+            ],
+        )
+        db.session.execute(
+            insert(Environment.__table__),
+            [
+                {
+                    "id": environment_id,
+                    "project_id": seeded.project_id,
+                    "name": f"victim-{n}",
+                    "variables": "{}",
+                    "is_default": 0,
+                    **common,
+                }
+                for n, environment_id in enumerate(ids["victim_environments"])
+            ],
+        )
+        db.session.execute(
+            insert(FlowExecution.__table__),
+            [
+                {
+                    "id": execution_id,
+                    "flow_id": seeded.flow_ids[n % len(seeded.flow_ids)],
+                    "project_id": seeded.project_id,
+                    "status": "running",
+                    "started_by": seeded.user_id,
+                    "started_at": stamp,
+                    "heartbeat_at": stamp,
+                    "lease_expires_at": stamp + timedelta(seconds=60 if n % 2 else -60),
+                }
+                for n, execution_id in enumerate(ids["executions"])
+            ],
+        )
+        db.session.commit()
+        account_token = issue_token(account_id, account_email, "access", 0)
+        db.session.remove()
+        db.engine.dispose()
+    ids.update(
+        flows=list(seeded.flow_ids),
+        projects=[seeded.project_id],
+        folders=[seeded.folder_id],
+        endpoints=[seeded.endpoint_id],
+        environments=[seeded.environment_id],
+        users=[seeded.user_id],
+        assets=["swagger-ui.css", "swagger-ui-bundle.js", "init.js"],
+        account_user=[account_id],
+    )
+    return {"ids": ids, "account_token": account_token, "account_id": account_id}
+
+
+def toml_list(values: Any) -> str:
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def write_config(path: Path, ids: dict[str, list[str]]) -> None:
+    lines = []
+    for name, values in ids.items():
+        lines += [f"[dictionaries.{name}]", f"values = {toml_list(values)}", ""]
+    for name, operations in ID_SOURCES.items():
+        binding = f'{{ dictionary = "{name}", probability = {ID_PROBABILITY} }}'
+        lines += [
+            "[[operations]]",
+            f"include-operation-id = {toml_list(operations)}",
+            f'parameters = {{ "path.id" = {binding} }}',
+            "",
+        ]
+    path.write_text("\n".join(lines))
+
+
+def schemathesis(
+    config: Path, port: int, token: str, report_dir: Path, kind: str
+) -> dict[str, Any]:
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")),
+        "--config-file",
+        str(config),
+        "run",
+        f"http://127.0.0.1:{port}/gassapi2/backend/openapi.json",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(ACCOUNT_MAX_EXAMPLES if kind == "account" else MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "2",
+        "--request-timeout",
+        "20",
+        "--suppress-health-check",
+        "all",
+        "--report",
+        "json",
+        "--report-dir",
+        str(report_dir),
+        "--no-color",
+    ]
+    if kind == "account":
+        for operation in ACCOUNT_OPERATIONS:
+            command += ["--include-operation-id", operation]
+    else:
+        command += ["--include-method" if kind == "delete" else "--exclude-method", "DELETE"]
+        for operation in ACCOUNT_OPERATIONS:
+            command += ["--exclude-operation-id", operation]
+    output = report_dir / "output.txt"
+    started = time.monotonic()
+    with output.open("wb") as sink:
+        try:
+            code = subprocess.run(
+                command, cwd=report_dir, stdout=sink, stderr=subprocess.STDOUT, timeout=RUN_TIMEOUT
+            ).returncode
+        except subprocess.TimeoutExpired:
+            code = -1
+    seconds = time.monotonic() - started
+    reports = sorted(glob.glob(str(report_dir / "*.json")))
+    report = json.loads(Path(reports[-1]).read_text()) if reports else {}
+    failures = report.get("failures", [])
+    return {
+        "exit_code": code,
+        "timed_out": code == -1,
+        "seconds": round(seconds, 1),
+        "cases": report.get("test_cases", {}).get("generated", 0),
+        "operations": report.get("operations", {}).get("tested", 0),
+        "failures": [
+            f"{f.get('code')} {f.get('title')}: {', '.join(f.get('operations', []))}"
+            for f in failures
+        ],
+        "errors": report.get("errors", []),
+        "output": str(output),
+    }
+
+
+def access_statuses(log_path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("{") and '"status"' in line:
+            try:
+                status = str(json.loads(line)["status"])
+            except (ValueError, KeyError):
+                continue
+            counts[status] = counts.get(status, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def main() -> dict[str, Any]:
+    ensure_shared_mariadb()
+    url = database_url(os.environ.get("FUZZ_DATABASE", "gw_fuzz"))
+    seeded = seed(url, 4)
+    extras = seed_extras(seeded)
+    work = Path(tempfile.mkdtemp(prefix="gw-fuzz-"))
+    config = work / "schemathesis.toml"
+    write_config(config, extras["ids"])
+    gateway = start_gateway(url, workers=2, log_dir=work)
+    try:
+        runs = {}
+        for name, token in (
+            ("main", seeded.token),
+            ("delete", seeded.token),
+            ("account", extras["account_token"]),
+        ):
+            report_dir = work / name
+            report_dir.mkdir()
+            log(f"fuzz: schemathesis run '{name}' against 127.0.0.1:{gateway.port}")
+            runs[name] = schemathesis(config, gateway.port, token, report_dir, name)
+            log(f"fuzz: '{name}' generated {runs[name]['cases']} cases")
+        statuses = access_statuses(gateway.log_path)
+        tracebacks = gateway.tracebacks()
+    finally:
+        gateway.stop()
+    engine_for(url).dispose()
+    cases = sum(run["cases"] for run in runs.values())
+    errors_5xx = sum(count for status, count in statuses.items() if status.startswith("5"))
+    failures = [f"{name}: {text}" for name, run in runs.items() for text in run["failures"]]
+    problems = list(failures)
+    problems += [f"{name}: errors {run['errors']}" for name, run in runs.items() if run["errors"]]
+    problems += [f"{name}: timed out" for name, run in runs.items() if run["timed_out"]]
+    if errors_5xx or tracebacks:
+        problems.append(f"gateway answered 5xx {errors_5xx} times, {tracebacks} tracebacks")
+    if cases < MIN_CASES:
+        problems.append(f"only {cases} cases generated (< {MIN_CASES})")
+    figures: dict[str, Any] = {
+        "cases": cases,
+        "requests_received": sum(statuses.values()),
+        "operations": sum(run["operations"] for run in runs.values()),
+        "max_examples_per_operation": MAX_EXAMPLES,
+        "seed": SEED,
+        "seconds": round(sum(run["seconds"] for run in runs.values()), 1),
+        "status_counts": statuses,
+        "errors_5xx": errors_5xx,
+        "schema_failures": len(failures),
+        "gateway_tracebacks": tracebacks,
+        "runs": {name: {k: v for k, v in r.items() if k != "errors"} for name, r in runs.items()},
+        "work_dir": str(work),
+        "problems": problems[:20],
+        "passed": not problems,
+    }
+    return figures
+
+
+if __name__ == "__main__":
+    result = main()
+    save_result("fuzz", result)
+    print_figures("fuzz: schemathesis against the live OpenAPI document", result)
+    raise SystemExit(0 if result["passed"] else 1)
