@@ -47,3 +47,18 @@ e2e-deps:  # browser e2e (tests/e2e): Debian's chromium, the example's npm packa
 	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	cd examples/flow-toggle && npm ci --no-audit --no-fund
 	cd examples/flow-toggle && npm run build
+
+# Issue #7: bounded stress and fuzz runs (stress/). Each prints its figures and records them in
+# docs/reliability.md. The shared MariaDB on 127.0.0.1:3306 is started if it is not answering
+# (never restarted); the outage run starts a private server of its own.
+STRESS_SOAK_SECONDS ?= 600
+export STRESS_SOAK_SECONDS
+
+stress: install  ## concurrency (~15 s), database outage (~1 min), soak (STRESS_SOAK_SECONDS)
+	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+	@command -v mariadb-install-db >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; }
+	timeout --signal=INT $$(( STRESS_SOAK_SECONDS + 600 )) $(BIN)/python -m stress.run
+
+fuzz: install  ## schemathesis against the live OpenAPI document (~2 min)
+	$(BIN)/pip install --quiet -r stress/requirements.txt
+	timeout --signal=INT 1200 $(BIN)/python -m stress.fuzz

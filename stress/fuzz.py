@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from stress import report
 from stress.common import (
     Seed,
     database_url,
@@ -46,7 +47,7 @@ from stress.common import (
     tooling_app,
 )
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
 ACCOUNT_MAX_EXAMPLES = int(os.environ.get("FUZZ_ACCOUNT_MAX_EXAMPLES", "40"))
 RUN_TIMEOUT = int(os.environ.get("FUZZ_RUN_TIMEOUT", "420"))
 MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "2000"))
@@ -416,4 +417,6 @@ if __name__ == "__main__":
     result = main()
     save_result("fuzz", result)
     print_figures("fuzz: schemathesis against the live OpenAPI document", result)
+    report.update()
+    log(f"figures written to {report.DOC.relative_to(report.ROOT)}")
     raise SystemExit(0 if result["passed"] else 1)
