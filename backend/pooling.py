@@ -61,12 +61,16 @@ def install(engine: Engine, ping_idle_seconds: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.connection.info[ENDED] = False
+        if not conn.invalidated:
+            conn.connection.info[ENDED] = False
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _ended(conn: Any) -> None:
-        conn.connection.info[ENDED] = True
+        # An invalidated connection (server gone mid-request) is discarded, never reset; reaching
+        # for it here would raise PendingRollbackError out of the rollback: a 500 for a 503.
+        if not conn.invalidated:
+            conn.connection.info[ENDED] = True
 
     @event.listens_for(engine, "reset")
     def _reset(dbapi_connection: Any, record: Any, state: Any) -> None:

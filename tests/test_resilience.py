@@ -221,3 +221,46 @@ def test_a_row_lock_released_before_the_retry_lets_the_toggle_through_once(
     assert response.status_code == 200
     assert response.json["data"]["is_active"] == 0
     assert len(make.audit_rows(seeded["flow"].id)) == 1
+
+
+# --- the connection dies in the middle of a request (MariaDB leg) --------------------------
+
+
+def test_a_connection_killed_mid_request_answers_503_not_500(
+    app: Flask,
+    database_url: str,
+    seeded: dict[str, Any],
+    client: Any,
+    make: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Authentication ran on the connection, then it died: the handler's first statement fails,
+    SQLAlchemy invalidates the connection, and the rollback after it must not raise."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("server-side connection kill: MariaDB leg")
+    from sqlalchemy import text
+
+    from backend.db import db
+
+    url = make_url(database_url)
+    real = flowstatus.toggle
+
+    def killed_then_toggle(*args: Any, **kwargs: Any) -> Any:
+        own = db.session.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+        killer = pymysql.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 3306,
+            user=url.username or "root",
+            password=url.password or "",
+        )
+        with killer, killer.cursor() as cursor:
+            cursor.execute(f"KILL CONNECTION {int(own)}")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flowstatus, "toggle", killed_then_toggle)
+    response = toggle(client, seeded)
+    assert response.status_code == 503, response.json
+    assert response.json["message"] == UNREACHABLE
+    monkeypatch.setattr(flowstatus, "toggle", real)
+    assert toggle(client, seeded).status_code == 200  # the pool replaced the dead connection
+    assert len(make.audit_rows(seeded["flow"].id)) == 1
