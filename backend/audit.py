@@ -13,6 +13,7 @@ from backend.registry import Call
 from backend.rows import now
 
 COLUMN_LIMIT = 255
+INSERT_AUDIT = insert(AuditLog.__table__)  # built once; the columns come with the parameters
 
 
 def audit_id() -> str:
@@ -38,21 +39,22 @@ def record(
 ) -> str:
     row_id = audit_id()
     db.session.execute(
-        insert(AuditLog.__table__).values(
-            id=row_id,
-            user_id=call.user.user_id if call.user else None,
-            project_id=project_id,
-            action=action,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            old_values=json.dumps(old) if old is not None else None,
-            new_values=json.dumps(new) if new is not None else None,
-            ip_address=clip(call.client.ip),
-            user_agent=clip(call.client.user_agent),
-            created_at=now(),
-            category=category,
-            metadata=json.dumps(metadata) if metadata else None,
-            severity="low",
-        )
+        INSERT_AUDIT,
+        {
+            "id": row_id,
+            "user_id": call.user.user_id if call.user else None,
+            "project_id": project_id,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "old_values": json.dumps(old) if old is not None else None,
+            "new_values": json.dumps(new) if new is not None else None,
+            "ip_address": clip(call.client.ip),
+            "user_agent": clip(call.client.user_agent),
+            "created_at": now(),
+            "category": category,
+            "metadata": json.dumps(metadata) if metadata else None,
+            "severity": "low",
+        },
     )
     return row_id

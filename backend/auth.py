@@ -12,7 +12,7 @@ from typing import Any
 import bcrypt
 import jwt
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from backend.db import db
 from backend.errors import Forbidden, GatewayError, NotAuthenticated
@@ -20,6 +20,9 @@ from backend.models import McpClientToken, Project, ProjectMember, User
 from backend.registry import Call, Caller
 from backend.rows import now
 
+USERS = User.__table__
+PROJECTS = Project.__table__
+MEMBERS = ProjectMember.__table__
 BEARER = re.compile(r"Bearer\s+(.*)$", re.IGNORECASE)
 MCP_REVALIDATE_AFTER = timedelta(seconds=60)
 BCRYPT_MAX_BYTES = 72
@@ -172,13 +175,25 @@ def authenticate(token: str | None, policy: AuthPolicy) -> Caller:
     return _mcp_caller(token)
 
 
+# The statements every authenticated request runs, built once (Core, named parameters): building
+# and cache-keying them per request cost more than executing them.
+TOKEN_ACCOUNT = select(USERS.c.id, USERS.c.email, USERS.c.is_active, USERS.c.token_version).where(
+    USERS.c.id == bindparam("user_id")
+)
+MEMBER_PROJECT = select(PROJECTS.c.id).where(
+    PROJECTS.c.id == bindparam("project_id"),
+    (PROJECTS.c.owner_id == bindparam("user_id"))
+    | exists().where(
+        MEMBERS.c.project_id == bindparam("project_id"),
+        MEMBERS.c.user_id == bindparam("user_id"),
+    ),
+)
+IS_MEMBER = exists(MEMBER_PROJECT)  # the same test as a column: needs `user_id`, `project_id`
+
+
 def _jwt_caller(token: str) -> Caller:
     claims = decode_token(token, "access")
-    row = db.session.execute(
-        select(User.id, User.email, User.is_active, User.token_version).where(
-            User.id == str(claims["sub"])
-        )
-    ).first()
+    row = db.session.execute(TOKEN_ACCOUNT, {"user_id": str(claims["sub"])}).first()
     check_account(row, claims.get("version"))
     return Caller(user_id=row.id, email=row.email)
 
@@ -232,22 +247,22 @@ def touch_mcp_token(token_id: str, last_validated_at: Any) -> None:
 
 
 def is_member(user_id: str, project_id: str) -> bool:
-    member = exists().where(
-        ProjectMember.project_id == project_id, ProjectMember.user_id == user_id
-    )
-    query = select(Project.id).where(
-        Project.id == project_id, (Project.owner_id == user_id) | member
-    )
-    return db.session.execute(query).first() is not None
+    params = {"user_id": user_id, "project_id": project_id}
+    return db.session.execute(MEMBER_PROJECT, params).first() is not None
+
+
+def may_reach(caller: Caller | None, project_id: str | None) -> bool:
+    """What is decided without the database: a caller, a project, and an MCP token's own one."""
+    if caller is None or not project_id:
+        return False
+    return caller.mcp_project_id is None or caller.mcp_project_id == project_id
 
 
 def can_access(caller: Caller | None, project_id: str | None) -> bool:
     """Owner or member; an MCP token only ever reaches its own project."""
-    if caller is None or not project_id:
+    if not may_reach(caller, project_id):
         return False
-    if caller.mcp_project_id is not None and caller.mcp_project_id != project_id:
-        return False
-    return is_member(caller.user_id, project_id)
+    return is_member(caller.user_id, project_id)  # type: ignore[union-attr]
 
 
 def require_access(call: Call, project_id: str | None, error: GatewayError | None = None) -> None:

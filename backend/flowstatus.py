@@ -10,12 +10,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from backend import audit
-from backend.auth import require_access
+from backend.auth import IS_MEMBER, may_reach, require_access
 from backend.db import db
-from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.flowformat import activation_problems
 from backend.flowlist import Page
 from backend.models import AuditLog, Flow, FlowExecution
@@ -24,15 +24,33 @@ from backend.rows import format_datetime, now, row_dict
 
 FLOWS = Flow.__table__
 AUDIT = AuditLog.__table__
+EXECUTIONS = FlowExecution.__table__
 STATUS_CHANGED = "flow_status_changed"
 TOGGLE_CONFLICT = "Cannot toggle status: Flow is currently being executed"
 CHANGE_CONFLICT = "Cannot change status: Flow is currently being executed"
 INVALID_DEFINITION = "Flow definition is invalid"
 
+# The hot statements, built once (Core, named parameters `flow_id`, `now`, ...).
+READ_FLOW = select(FLOWS).where(FLOWS.c.id == bindparam("flow_id"))
+LOCK_FLOW = READ_FLOW.with_for_update()
+LIVE_EXECUTION = exists().where(
+    EXECUTIONS.c.flow_id == bindparam("flow_id"),
+    EXECUTIONS.c.status == "running",
+    EXECUTIONS.c.lease_expires_at > bindparam("now"),
+)
+HAS_LIVE_EXECUTION = select(LIVE_EXECUTION)
+# After the lock: "may the caller touch it?" and "is it being executed?" in one round trip.
+ACCESS_AND_LIVE = select(IS_MEMBER.label("allowed"), LIVE_EXECUTION.label("live"))
+SET_STATUS = (
+    update(FLOWS)
+    .where(FLOWS.c.id == bindparam("flow_id"))
+    .values(is_active=bindparam("new_status"), updated_at=bindparam("stamp"))
+)
+
 
 def fetch_flow(flow_id: str, *, lock: bool) -> dict[str, Any]:
-    statement = select(FLOWS).where(FLOWS.c.id == flow_id)
-    row = db.session.execute(statement.with_for_update() if lock else statement).mappings().first()
+    statement = LOCK_FLOW if lock else READ_FLOW
+    row = db.session.execute(statement, {"flow_id": flow_id}).mappings().first()
     if row is None:
         raise NotFound("Flow not found")
     return dict(row)
@@ -50,12 +68,8 @@ def load_flow(call: Call, flow_id: str) -> dict[str, Any]:
 
 
 def has_live_execution(flow_id: str) -> bool:
-    live = exists().where(
-        FlowExecution.flow_id == flow_id,
-        FlowExecution.status == "running",
-        FlowExecution.lease_expires_at > now(),
-    )
-    return bool(db.session.execute(select(live)).scalar())
+    params = {"flow_id": flow_id, "now": now()}
+    return bool(db.session.execute(HAS_LIVE_EXECUTION, params).scalar())
 
 
 def load_for_change(call: Call, flow_id: str) -> dict[str, Any]:
@@ -80,10 +94,17 @@ def change_status(
         return row_dict(FLOWS, row)
     if has_live_execution(row["id"]):
         raise Conflict(conflict)
+    return write_status(call, row, target, via=via, reason=reason)
+
+
+def write_status(
+    call: Call, row: dict[str, Any], target: int, *, via: str, reason: str | None
+) -> dict[str, Any]:
+    """The change itself, on a locked row already checked: UPDATE, then the audit row."""
+    old = int(row["is_active"])
     stamp = now()
-    db.session.execute(
-        update(FLOWS).where(FLOWS.c.id == row["id"]).values(is_active=target, updated_at=stamp)
-    )
+    params = {"flow_id": row["id"], "new_status": target, "stamp": stamp}
+    db.session.execute(SET_STATUS, params)
     audit.record(
         call,
         STATUS_CHANGED,
@@ -98,12 +119,31 @@ def change_status(
     return row_dict(FLOWS, {**row, "is_active": target, "updated_at": stamp})
 
 
+def access_and_live(call: Call, row: dict[str, Any]) -> tuple[bool, bool]:
+    """(may the caller touch the flow, does a live execution hold it), in one statement."""
+    caller = call.user
+    if caller is None or not may_reach(caller, row["project_id"]):
+        return False, False
+    params = {
+        "user_id": caller.user_id,
+        "project_id": row["project_id"],
+        "flow_id": row["id"],
+        "now": now(),
+    }
+    found = db.session.execute(ACCESS_AND_LIVE, params).one()
+    return bool(found.allowed), bool(found.live)
+
+
 def toggle(call: Call, flow_id: str, reason: str | None = None) -> dict[str, Any]:
-    row = load_for_change(call, flow_id)
+    """Lock (404), then access (403) and the execution check (409) in one round trip, write."""
+    row = lock_flow(flow_id)
+    allowed, live = access_and_live(call, row)
+    if not allowed:
+        raise Forbidden()
+    if live:
+        raise Conflict(TOGGLE_CONFLICT)
     target = 0 if row["is_active"] else 1
-    return change_status(
-        call, row, target, via="flow_toggle_active", reason=reason, conflict=TOGGLE_CONFLICT
-    )
+    return write_status(call, row, target, via="flow_toggle_active", reason=reason)
 
 
 # --- explicit status: activate, deactivate, batch ----------------------------------------------
