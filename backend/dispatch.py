@@ -1,6 +1,8 @@
 """The one view behind every mount: method, resolve, authenticate, load, call, commit, envelope."""
 
 import json
+import math
+import re
 import time
 from functools import cache
 from typing import Any
@@ -28,6 +30,8 @@ from backend.resilience import (
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MULTIPART = "multipart/form-data"
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 FALSY_IDS = (None, "", "0")
 
 
@@ -65,8 +69,9 @@ def effective_method(req: Request) -> str:
     """Legacy override, POST only: form field `_method` (upper-cased), else the header verbatim."""
     if req.method != "POST":
         return req.method
-    if req.mimetype in FORM_TYPES and "_method" in req.form:
-        return req.form["_method"].upper()
+    fields = form_fields(req)
+    if "_method" in fields:
+        return fields["_method"].upper()
     return req.headers.get("X-HTTP-Method-Override", req.method)
 
 
@@ -117,7 +122,7 @@ def request_token(req: Request, policy: AuthPolicy) -> str | None:
     token = bearer_token(header)
     if token or not policy.query_token:
         return token
-    token = req.args.get("token") or (req.form.get("token") if req.mimetype in FORM_TYPES else None)
+    token = req.args.get("token") or form_fields(req).get("token")
     return token or None
 
 
@@ -133,14 +138,23 @@ def caller_for(req: Request, policy: AuthPolicy | None) -> tuple[Any, str | None
         raise policy.error(failure.reason) from None
 
 
+def form_fields(req: Request) -> Any:
+    """Form fields of a form body; the raw bytes stay readable (PHP's php://input)."""
+    if req.mimetype not in FORM_TYPES:
+        return {}
+    req.get_data(cache=True)  # parse the form from a cached copy, not from the consumed stream
+    return req.form
+
+
 def read_body(req: Request) -> dict[str, Any]:
     raw = req.get_data(cache=True)
     if len(raw) > current_app.config["MAX_BODY_BYTES"]:
         raise PayloadTooLarge()
-    if not raw.strip():
-        return {}
+    if (req.method == "POST" and req.mimetype == MULTIPART) or not raw.strip():
+        return {}  # PHP parses a multipart POST itself and leaves php://input empty
     try:
-        value = json.loads(raw, parse_constant=reject_constant)
+        value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
+        refuse_lone_surrogates(raw, value)
     except (ValueError, RecursionError):
         raise InvalidJson() from None
     if value is None:
@@ -153,6 +167,20 @@ def read_body(req: Request) -> dict[str, Any]:
 def reject_constant(name: str) -> None:
     """PHP's json_decode has no NaN or Infinity; neither do we."""
     raise ValueError(name)
+
+
+def finite_float(text: str) -> float:
+    """`1e999` overflows to infinity, which no JSON column or response could hold."""
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(text)
+    return number
+
+
+def refuse_lone_surrogates(raw: bytes, value: Any) -> None:
+    """`"\\ud800"` decodes to text that is not Unicode (PHP: JSON_ERROR_UTF16); ValueError."""
+    if SURROGATE_ESCAPE.search(raw) or json.detect_encoding(raw) != "utf-8":
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 @cache
