@@ -30,6 +30,7 @@ USER_ACTS = ("user", "user_update", "user_delete")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 DIGITS = re.compile(r"[0-9]+")
+MAX_PAGING_NUMBER = 10**9  # page × limit stays far inside a 64-bit OFFSET
 LIKE_ESCAPE = "!"
 
 
@@ -115,8 +116,11 @@ def positive_int(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name, "")
     if raw == "":
         return default
-    if not DIGITS.fullmatch(raw) or int(raw) < 1:
+    if not DIGITS.fullmatch(raw) or not raw.strip("0"):
         raise BadRequest(f"{validators.label(name)} must be a positive integer")
+    # Length first: int() refuses more than 4300 digits with a ValueError (a 500).
+    if len(raw.lstrip("0")) > len(str(MAX_PAGING_NUMBER)) or int(raw) > MAX_PAGING_NUMBER:
+        raise BadRequest(f"{validators.label(name)} is too large")
     return int(raw)
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from marshmallow import pre_load
+from marshmallow import ValidationError, pre_load
 
 from backend import validators
 from backend.errors import BadRequest
@@ -30,8 +30,15 @@ def avatar_link(value: Any) -> str | None:
     return validators.text(value, AVATAR_URL_MAX_BYTES)
 
 
+def boolean(value: Any) -> bool:
+    """PHP FILTER_VALIDATE_BOOLEAN for scalars; an array or object is no flag at all (422)."""
+    if isinstance(value, list | dict) and value:
+        raise ValidationError("Not a valid flag.")
+    return validators.filter_bool(value)
+
+
 def active_flag(value: Any) -> int:
-    return int(validators.filter_bool(value))
+    return int(boolean(value))
 
 
 class ProfileUpdateIn(LegacySchema):
@@ -61,4 +68,4 @@ class UserUpdateIn(LegacySchema):
 class UserToggleStatusIn(LegacySchema):
     """`is_active` absent or null flips the current state."""
 
-    is_active = Checked(validators.filter_bool, allow_none=True)
+    is_active = Checked(boolean, allow_none=True)
