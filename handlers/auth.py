@@ -7,8 +7,10 @@ conditional UPDATE, so of N concurrent uses exactly one wins. Revoking sessions 
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+import bcrypt
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +48,9 @@ LOGOUT_ALL_AUTH = AuthPolicy(
     invalid="Invalid access token",
 )
 RESET_TOKEN_TTL = timedelta(hours=1)
-DEVELOPMENT_ENVS = ("", "development")
+# The reset token is echoed only when APP_ENV says "development" explicitly, as in legacy (which
+# read the real process environment): an unset APP_ENV must not hand tokens to anyone (B.1 S3).
+DEVELOPMENT_ENVS = ("development",)
 REGISTERED = "User registered successfully"
 LOGGED_OUT = "Logout successful"
 LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
@@ -103,10 +107,18 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
+@cache
+def decoy_hash(rounds: int) -> str:
+    """Checked for unknown e-mails, so they take as long as a wrong password (no enumeration)."""
+    return bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds=rounds)).decode()
+
+
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
     user = find_user_by_email(call.data["email"])
-    if user is None or not verify_password(call.data["password"], user.password_hash):
+    rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
+    stored = user.password_hash if user is not None else decoy_hash(rounds)
+    if not verify_password(call.data["password"], stored) or user is None:
         raise NotAuthenticated("Invalid credentials")
     if not user.is_active:
         raise Forbidden("Account is disabled")
