@@ -17,7 +17,7 @@ from backend.cli import register_commands
 from backend.db import db
 from backend.dispatch import view
 from backend.error_handlers import register_error_handlers
-from backend.resilience import DEFAULT_LOCK_WAIT_TIMEOUT
+from backend.resilience import DB_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +61,11 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
         "pool_timeout": 5,
         "isolation_level": "READ COMMITTED",
         "connect_args": {
-            "connect_timeout": 3,
-            "read_timeout": 30,
-            "write_timeout": 30,
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            # A frozen server must cost a request less than gunicorn's 30 s worker timeout (a
+            # killed worker answers nothing): ping or query 20 s + a new connection's 3 s.
+            "read_timeout": int(config.get("DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
+            "write_timeout": int(config.get("DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
             "init_command": "SET SESSION innodb_lock_wait_timeout = "
             + str(int(config.get("DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT))),
         },

@@ -78,6 +78,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
         "DB_LOCK_WAIT_TIMEOUT": int(env.get("DB_LOCK_WAIT_TIMEOUT") or 10),
         "DB_RETRY_DEADLINE_SECONDS": float(env.get("DB_RETRY_DEADLINE_SECONDS") or 20),
+        "DB_READ_TIMEOUT": int(env.get("DB_READ_TIMEOUT") or 20),
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,

@@ -319,11 +319,14 @@ class Gateway:
             return 0
 
 
+LEGACY_DB_VARIABLES = ("DB_HOST", "DB_PORT", "DB_USERNAME", "DB_PASSWORD", "DB_DATABASE")
+
+
 def gateway_env(url: str, port: int, workers: int, extra: Mapping[str, str] | None) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DB_", "PROMETHEUS_MULTIPROC"))
+        if key not in LEGACY_DB_VARIABLES and not key.startswith("PROMETHEUS_MULTIPROC")
     }
     env.update(
         {

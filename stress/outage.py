@@ -35,11 +35,18 @@ from stress.common import (
     print_figures,
     save_result,
     seed,
+    server_answers,
     start_gateway,
 )
 from stress.mariadb import PrivateMariaDB
 
 OUTAGE_SECONDS = float(os.environ.get("STRESS_OUTAGE_SECONDS", "10"))
+FREEZE_SECONDS = float(os.environ.get("STRESS_FREEZE_SECONDS", "25"))
+# While frozen, a request may wait behind others for a worker; the gateway itself must give up on
+# the database (read timeout 20 s + connect 3 s) well inside gunicorn's 30 s worker timeout.
+FREEZE_HANG_LIMIT = 60.0
+SERVER_SIDE_LIMIT = 25.0
+CLIENT_TIMEOUT = 60.0
 SETTLE_SECONDS = 8.0
 RECOVERY_LIMIT = 5.0
 HANG_LIMIT = 8.0  # connect_timeout is 3 s; nothing may take longer than this
@@ -51,6 +58,7 @@ DISCONNECTED = {"status": "unhealthy", "database": "disconnected"}
 @dataclass
 class Outage:
     signal_name: str
+    freeze: bool = False
     stop_sent: float = 0.0
     down: float = 0.0
     restart: float = 0.0
@@ -72,12 +80,15 @@ class Load:
             self.counter += 1
             return f"stress-o{self.counter:06d}-{kind}"
 
+    def call(self, port: int, act: str, method: str = "GET", **kwargs: Any) -> Answer:
+        return call(port, act, method, timeout=CLIENT_TIMEOUT, **kwargs)
+
     def keep(self, kind: str, answer: Answer) -> None:
         with self.lock:
             self.answers.append((kind, answer))
 
     def loop(self, kind: str, offset: int) -> None:
-        seeded, n = self.seeded, offset
+        seeded, n, call = self.seeded, offset, self.call
         while not self.stop.is_set():
             n += 1
             tag = self.tag(kind)
@@ -120,6 +131,10 @@ class Load:
 
 def phase(answer: Answer, outages: list[Outage]) -> str:
     for outage in outages:
+        if outage.freeze:
+            if outage.stop_sent <= answer.ended and answer.started < outage.ready + RECOVERY_LIMIT:
+                return "freeze"
+            continue
         if answer.started >= outage.down and answer.ended <= outage.restart:
             return "outage"
         if outage.stop_sent <= answer.ended and answer.started < outage.ready + RECOVERY_LIMIT:
@@ -133,7 +148,7 @@ def violations(kind: str, answer: Answer, where: str) -> list[str]:
         found.append(f"no answer ({answer.error})")
     elif not answer.is_envelope:
         found.append(f"{answer.status} without the JSON envelope ({answer.content_type})")
-    if answer.seconds > HANG_LIMIT:
+    if answer.seconds > (FREEZE_HANG_LIMIT if where == "freeze" else HANG_LIMIT):
         found.append(f"took {answer.seconds:.1f}s")
     if answer.status >= 500 and answer.status != 503:
         found.append(f"answered {answer.status}")
@@ -150,10 +165,11 @@ def violations(kind: str, answer: Answer, where: str) -> list[str]:
 
 
 def recovery(outage: Outage, answers: list[tuple[str, Answer]], until: float) -> dict[str, float]:
-    """Seconds from the server answering again to the end of the last failed request."""
+    """Seconds from the server answering again to the end of the last request sent after that
+    which failed."""
     window = [a for _, a in answers if outage.stop_sent <= a.ended < until]
     failed = [a for a in window if not 200 <= a.status < 300]
-    after = [a for a in failed if a.ended > outage.ready]
+    after = [a for a in failed if a.started >= outage.ready]
     first_ok = min(
         (a.ended for a in window if a.started >= outage.restart and 200 <= a.status < 300),
         default=until,
@@ -172,6 +188,36 @@ def recovery(outage: Outage, answers: list[tuple[str, Answer]], until: float) ->
         "recovery_seconds": round(max([0.0] + [a.ended - outage.ready for a in after]), 2),
         "answers_503": len(unavailable),
     }
+
+
+def gateway_durations(log_path: Any) -> dict[str, Any]:
+    """The longest request as the gateway timed it, and gunicorn's worker timeouts."""
+    longest, timeouts = 0.0, 0
+    for line in log_path.read_text(errors="replace").splitlines():
+        if "WORKER TIMEOUT" in line:
+            timeouts += 1
+        elif line.startswith("{") and '"duration_ms"' in line:
+            try:
+                longest = max(longest, json.loads(line)["duration_ms"] / 1000)
+            except (ValueError, KeyError, TypeError):
+                continue
+    return {"max_seconds": round(longest, 2), "worker_timeouts": timeouts}
+
+
+def freeze(server: PrivateMariaDB, seconds: float) -> Outage:
+    """SIGSTOP: the server keeps its sockets but answers nothing (a hung host), then SIGCONT."""
+    assert server.process is not None
+    outage = Outage("SIGSTOP", freeze=True)
+    log(f"outage: freezing MariaDB (SIGSTOP) for {seconds:.0f}s")
+    outage.stop_sent = outage.down = time.monotonic()
+    server.process.send_signal(signal.SIGSTOP)
+    time.sleep(seconds)
+    outage.restart = time.monotonic()
+    server.process.send_signal(signal.SIGCONT)
+    while not server_answers(server.server_url):
+        time.sleep(0.05)
+    outage.ready = time.monotonic()
+    return outage
 
 
 def verify_writes(url: str, seeded: Any, answers: list[tuple[str, Answer]]) -> dict[str, Any]:
@@ -247,6 +293,9 @@ def main() -> dict[str, Any]:
         started = time.monotonic()
         time.sleep(SETTLE_SECONDS)
         outages = []
+        if FREEZE_SECONDS > 0:
+            outages.append(freeze(server, FREEZE_SECONDS))
+            time.sleep(SETTLE_SECONDS)
         for sig in (signal.SIGTERM, signal.SIGKILL):
             outage = Outage(sig.name)
             log(f"outage: stopping MariaDB with {sig.name} for {OUTAGE_SECONDS:.0f}s")
@@ -273,6 +322,7 @@ def main() -> dict[str, Any]:
         windows = [recovery(o, answers, limit) for o, limit in zip(outages, limits, strict=True)]
         writes = verify_writes(url, seeded, answers)
         tracebacks = gateway.tracebacks()
+        server_side = gateway_durations(gateway.log_path)
         health_during = [a for k, a in answers if k == "health" and phase(a, outages) == "outage"]
     finally:
         if gateway is not None:
@@ -290,6 +340,8 @@ def main() -> dict[str, Any]:
         "errors_5xx_other_than_503": sum(v for k, v in statuses.items() if k >= 500 and k != 503),
         "transport_errors": statuses.get(0, 0),
         "max_latency_seconds": round(max(a.seconds for _, a in answers), 3),
+        "max_server_side_seconds": server_side["max_seconds"],
+        "worker_timeouts": server_side["worker_timeouts"],
         "health_503_during_outage": sum(a.status == 503 for a in health_during),
         "outage_windows": windows,
         "outage_seconds": OUTAGE_SECONDS,
@@ -303,6 +355,11 @@ def main() -> dict[str, Any]:
         found.append("half-applied writes")
     if figures["recovery_seconds"] > RECOVERY_LIMIT:
         found.append(f"recovery took {figures['recovery_seconds']}s")
+    if figures["max_server_side_seconds"] >= SERVER_SIDE_LIMIT or figures["worker_timeouts"]:
+        found.append(
+            f"a request held a worker {figures['max_server_side_seconds']}s; "
+            f"{figures['worker_timeouts']} worker timeouts"
+        )
     if not figures["health_503_during_outage"]:
         found.append("health never reported the outage")
     figures["violations"] = len(found)

@@ -69,6 +69,20 @@ def test_another_retry_only_while_a_full_lock_wait_still_fits() -> None:
     assert not retry_fits(10.1, config)  # a third 10 s wait would pass gunicorn's 30 s
 
 
+def test_database_waits_fit_inside_gunicorns_worker_timeout() -> None:
+    """Past gunicorn's timeout the worker is killed and the client gets no answer at all."""
+    from backend import engine_options
+    from backend.gunicorn_conf import timeout as worker_timeout
+    from config import load_config
+
+    config = load_config({"DATABASE_URL": "mysql+pymysql://root@db.local/gassapi"})
+    args = engine_options(config)["connect_args"]
+    assert args["read_timeout"] > config["DB_LOCK_WAIT_TIMEOUT"]  # a lock wait is one read
+    assert args["read_timeout"] + args["connect_timeout"] < worker_timeout  # frozen server
+    assert config["DB_RETRY_DEADLINE_SECONDS"] < worker_timeout  # held row lock
+    assert f"innodb_lock_wait_timeout = {config['DB_LOCK_WAIT_TIMEOUT']}" in args["init_command"]
+
+
 # --- the dispatcher, with a failing handler (both legs) -------------------------------------
 
 
