@@ -54,7 +54,7 @@ e2e-deps:  # browser e2e (tests/e2e): Debian's chromium, the example's npm packa
 STRESS_SOAK_SECONDS ?= 600
 export STRESS_SOAK_SECONDS
 
-stress: install  ## concurrency (~15 s), database outage (~1 min), soak (STRESS_SOAK_SECONDS)
+stress: install  ## concurrency (~20 s), database outage (~2 min), soak (STRESS_SOAK_SECONDS)
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	@command -v mariadb-install-db >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; }
 	timeout --signal=INT $$(( STRESS_SOAK_SECONDS + 600 )) $(BIN)/python -m stress.run

@@ -1,6 +1,6 @@
 """`make stress`: concurrency (item 1), database outage (item 2), soak (item 6), then the report.
 
-Every run is bounded (concurrency ~15 s, outage ~1 min, soak STRESS_SOAK_SECONDS plus ~30 s;
+Every run is bounded (concurrency ~20 s, outage ~2 min, soak STRESS_SOAK_SECONDS plus ~30 s;
 STRESS_SOAK_SECONDS=0 skips it) and prints its figures; the exit code is non-zero when any run
 failed. The figures land in instance/stress-results/ and docs/reliability.md.
 """
