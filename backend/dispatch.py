@@ -117,9 +117,13 @@ def resolve_rest(path: str, method: str) -> tuple[Action, dict[str, str]]:
 # --- building the call ----------------------------------------------------------------------
 
 
-def request_token(req: Request, policy: AuthPolicy) -> str | None:
+def header_token(req: Request) -> str | None:
     header = req.headers.get("Authorization") or req.environ.get("REDIRECT_HTTP_AUTHORIZATION")
-    token = bearer_token(header)
+    return bearer_token(header)
+
+
+def request_token(req: Request, policy: AuthPolicy) -> str | None:
+    token = header_token(req)
     if token or not policy.query_token:
         return token
     token = req.args.get("token") or form_fields(req).get("token")
@@ -205,6 +209,7 @@ def build_call(req: Request, action: Action, args: dict[str, str]) -> Call:
         query=req.args.to_dict(),
         client=Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent")),
         token=token,
+        token_in_header=token is not None and token == header_token(req),
     )
 
 

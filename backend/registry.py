@@ -46,6 +46,7 @@ class Call:
     query: Mapping[str, str] = field(default_factory=dict)
     client: Client = field(default_factory=Client)
     token: str | None = None
+    token_in_header: bool = False  # False for a token from `?token=` or a form field
 
 
 @dataclass(frozen=True)

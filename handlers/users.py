@@ -50,10 +50,11 @@ def load_user(user_id: str) -> User:
 def own_user_id(call: Call, *, from_header: bool = False) -> str:
     """The `id` argument, which must be the caller's own id.
 
-    `from_header`: refuse a token that came only in the query string (legacy CSRF rule).
+    `from_header`: refuse a token that came in the query string or a form field rather than the
+    Authorization header (legacy CSRF rule).
     """
     user_id = validators.flexible_id(call.args["id"])
-    if from_header and call.token is not None and call.token == call.query.get("token"):
+    if from_header and call.token is not None and not call.token_in_header:
         raise Forbidden("CSRF token required")
     if user_id != call.user.user_id:
         raise Forbidden("Access denied")
