@@ -125,6 +125,9 @@ def test_b1_s3_reset_tokens_never_leave_in_user_objects_and_work_once(
         *call_act("users", "GET", token=access).json["data"]["users"],
         call_act("user_update", "PUT", id=user.id, token=access, json={"name": "Me"}).json["data"],
         post(call_act, "profile", {"name": "Me Again"}, token=access).json["data"]["user"],
+        post(
+            call_act, "register", {"email": "new@example.com", "name": "New", "password": PASSWORD}
+        ).json["data"]["user"],
     ]
     for user_object in seen:
         assert not set(SECRET_KEYS) & set(user_object), user_object
