@@ -110,19 +110,47 @@ def issue_token(user_id: str, email: str | None, kind: str, version: int) -> str
 
 def decode_token(token: str, kind: str) -> dict[str, Any]:
     """Verify signature (HS256 only), expiry, not-before, issued-at and the token type."""
-    try:
-        claims = jwt.decode(
-            token,
-            _secret(kind),
-            algorithms=[current_app.config["JWT_ALGORITHM"]],
-            options={"verify_aud": False, "require": ["exp", "sub", "type"]},
-            leeway=0,
-        )
-    except (jwt.PyJWTError, ValueError) as exc:
-        raise AuthFailure("invalid") from exc
+    secret, algorithm = _secret(kind), current_app.config["JWT_ALGORITHM"]
+    key = (token, kind, secret, algorithm)
+    claims = _VERIFIED.get(key)
+    if claims is None or not _times_still_valid(claims, time.time()):
+        try:
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=[algorithm],
+                options={"verify_aud": False, "require": ["exp", "sub", "type"]},
+                leeway=0,
+            )
+        except (jwt.PyJWTError, ValueError) as exc:
+            _VERIFIED.pop(key, None)
+            raise AuthFailure("invalid") from exc
+        _remember(key, claims)
     if claims.get("type") != kind or int(claims.get("iat", 0)) > time.time() + 1:
         raise AuthFailure("invalid")
-    return claims
+    return dict(claims)
+
+
+# A worker sees the same token on every request of a session: its signature, structure and
+# required claims were checked once (PyJWT's decode costs more than the account query); only the
+# time rules can change, and they are re-checked on every use, exactly as PyJWT applies them.
+_VERIFIED: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+VERIFIED_CACHE_SIZE = 4096
+
+
+def _remember(key: tuple[str, str, str, str], claims: dict[str, Any]) -> None:
+    if len(_VERIFIED) >= VERIFIED_CACHE_SIZE:
+        _VERIFIED.clear()
+    _VERIFIED[key] = claims
+
+
+def _times_still_valid(claims: dict[str, Any], now: float) -> bool:
+    """PyJWT's iat, nbf and exp rules (leeway 0) against the current time."""
+    if "iat" in claims and int(claims["iat"]) > now:
+        return False
+    if "nbf" in claims and int(claims["nbf"]) > now:
+        return False
+    return not ("exp" in claims and int(claims["exp"]) <= now)
 
 
 def token_pair(user: User) -> dict[str, Any]:

@@ -27,6 +27,7 @@ RESPONSE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'",
     "Server": "GASS-API",
 }
+DEFAULT_HEADERS = tuple((name, value, name.lower()) for name, value in RESPONSE_HEADERS.items())
 HSTS = "max-age=31536000; includeSubDomains"
 access_log = logging.getLogger("gassapi.access")
 
@@ -46,8 +47,11 @@ def is_https() -> bool:
 
 def finish_request(response: FlaskResponse) -> FlaskResponse:
     if not g.get("preflight"):
-        for name, value in RESPONSE_HEADERS.items():
-            response.headers.setdefault(name, value)
+        # `setdefault` per header scans the list and raises a KeyError for each missing name.
+        present = {name.lower() for name, _ in response.headers.items()}
+        response.headers.extend(
+            [(name, value) for name, value, key in DEFAULT_HEADERS if key not in present]
+        )
         if is_https():
             response.headers["Strict-Transport-Security"] = HSTS
     response.headers["X-Request-ID"] = g.get("request_id", "")
