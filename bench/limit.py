@@ -48,6 +48,17 @@ FLOW_DETAIL = (
     "WHERE flows.id = %(id_1)s"
 )
 LOCK_FLOW = f"SELECT {FLOW_COLUMNS} \nFROM flows \nWHERE flows.id = %(id_1)s FOR UPDATE"
+ACCESS_AND_LIVE = (
+    "SELECT EXISTS (SELECT projects.id \nFROM projects \n"
+    "WHERE projects.id = %(project_id)s AND (projects.owner_id = %(user_id)s "
+    "OR (EXISTS (SELECT * \n"
+    "FROM project_members \n"
+    "WHERE project_members.project_id = %(project_id)s "
+    "AND project_members.user_id = %(user_id)s)))) AS allowed, EXISTS (SELECT * \n"
+    "FROM flow_executions \n"
+    "WHERE flow_executions.flow_id = %(flow_id)s AND flow_executions.status = %(status_1)s "
+    "AND flow_executions.lease_expires_at > %(now)s) AS live"
+)
 LIVE_EXECUTION = (
     "SELECT EXISTS (SELECT * \nFROM flow_executions \n"
     "WHERE flow_executions.flow_id = %(flow_id_1)s AND flow_executions.status = %(status_1)s "
@@ -149,11 +160,10 @@ def toggle(cur: Any, ctx: Context, i: int) -> None:
     token_check(cur, ctx)
     cur.execute(LOCK_FLOW, {"id_1": flow_id})
     row = cur.fetchone()
-    membership(cur, ctx, row[3])
     old = int(row[7])
     stamp = now()
-    params = {"flow_id_1": flow_id, "status_1": "running", "lease_expires_at_1": stamp}
-    cur.execute(LIVE_EXECUTION, params)
+    params = {"user_id": ctx.user_id, "project_id": row[3], "flow_id": flow_id}
+    cur.execute(ACCESS_AND_LIVE, {**params, "status_1": "running", "now": stamp})
     cur.fetchall()
     cur.execute(UPDATE_FLOW, {"is_active": 1 - old, "updated_at": stamp, "id_1": flow_id})
     cur.execute(

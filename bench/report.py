@@ -71,6 +71,7 @@ def render_table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append("trips = database round trips per request, gateway/PyMySQL limit ('!' = the")
     lines.append("limit's statements differ from the gateway's: see wire in results.json)")
+    lines += cpu_lines(results)
     lines += scaling_lines(results.get("scaling"))
     lines += memory_lines(results.get("rss_mb"))
     return "\n".join(lines) + "\n"
@@ -122,3 +123,24 @@ def memory_lines(rss: dict[str, float | None] | None) -> list[str]:
     verdict = "met" if worst is not None and worst <= RSS_TARGET_MB else "MISSED"
     listed = ", ".join(f"{v:.1f}" for v in values)
     return ["", f"gateway RSS per worker (MB): {listed}  (target <= {RSS_TARGET_MB}) {verdict}"]
+
+
+def cpu_lines(results: dict[str, Any]) -> list[str]:
+    rows = dict(results.get("scenarios", {}))
+    if results.get("floor"):
+        rows["(floor)"] = results["floor"]
+    rows = {name: row for name, row in rows.items() if row.get("cpu_ms_per_request")}
+    if not rows:
+        return []
+    lines = [
+        "",
+        "CPU ms per request while loaded: gateway workers, MariaDB, wrk, other processes",
+        "(others = anything else on the machine during the run: noise)",
+    ]
+    for name, row in rows.items():
+        cpu = row["cpu_ms_per_request"]
+        lines.append(
+            f"  {name:<20} gateway {cpu['gateway']:6.3f}  mariadb {cpu['mariadb']:6.3f}  "
+            f"wrk {cpu['wrk']:6.3f}  others {cpu['others']:6.3f}"
+        )
+    return lines

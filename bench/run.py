@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -342,6 +343,7 @@ def run_wrk(
         "--",
         *args,
     ]
+    before = cpu_snapshot(server)
     done = subprocess.run(
         command,
         capture_output=True,
@@ -349,11 +351,65 @@ def run_wrk(
         timeout=seconds + scenario.timeout + 30,
         check=False,
     )
+    after = cpu_snapshot(server)
     for line in done.stdout.splitlines():
         if line.startswith("BENCHJSON "):
             raw = json.loads(line[len("BENCHJSON ") :])
-            return summarise(raw)
+            found = summarise(raw)
+            found["cpu_ms_per_request"] = cpu_per_request(before, after, raw["requests"])
+            return found
     raise SystemExit(f"wrk failed for {scenario.name}: {done.stdout}\n{done.stderr}")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, from /proc (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mariadb_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "mariadbd":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def cpu_snapshot(server: Gunicorn) -> dict[str, float]:
+    """CPU seconds so far: the gateway's workers, the database server, this harness' children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "gateway": sum(process_cpu_seconds(pid) for pid in server.workers()),
+        "mariadb": sum(process_cpu_seconds(pid) for pid in mariadb_pids()),
+        "wrk": children.ru_utime + children.ru_stime,
+        "machine": machine_busy_seconds(),
+    }
+
+
+def machine_busy_seconds() -> float:
+    """All CPUs, all processes (ours and anyone else's): busy jiffies from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(
+    before: dict[str, float], after: dict[str, float], requests: int
+) -> dict[str, float]:
+    if not requests:
+        return {}
+    found = {key: round((after[key] - before[key]) * 1000 / requests, 3) for key in before}
+    found["others"] = round(
+        found["machine"] - found["gateway"] - found["mariadb"] - found["wrk"], 3
+    )
+    return found
 
 
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:
@@ -392,7 +448,11 @@ def write_inputs(seeded: seed.Seeded) -> tuple[dict[str, Path], dict[str, str]]:
 def gateway_env(url: str) -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY")
     env = {k: os.environ[k] for k in keep if k in os.environ}
+    metrics = OUT / "metrics"  # as the systemd unit in deploy/: multi-process metrics
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
     env.update(
+        PROMETHEUS_MULTIPROC_DIR=str(metrics),
         DATABASE_URL=url,
         APP_ENV="production",
         JWT_ACCESS_SECRET=secrets.token_hex(32),
