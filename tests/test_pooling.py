@@ -1,0 +1,157 @@
+"""The pool sends no round trip that tells nothing, and still replaces dead connections (MariaDB).
+
+Round trips are counted on the wire (every command PyMySQL sends), never timed.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pymysql
+import pymysql.connections
+import pytest
+from flask import Flask
+from pymysql.constants import COMMAND
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from backend import create_app, engine_options
+from backend.db import db
+from tests import conftest
+
+HEALTH = "/gassapi2/backend/?act=health"
+
+
+@contextmanager
+def wire() -> Iterator[list[str]]:
+    sent: list[str] = []
+    original = pymysql.connections.Connection._execute_command
+
+    def recorded(self: Any, command: int, sql: Any) -> Any:
+        if command == COMMAND.COM_QUERY:
+            sent.append((sql.decode() if isinstance(sql, bytes) else str(sql)).strip())
+        elif command == COMMAND.COM_PING:
+            sent.append("PING")
+        return original(self, command, sql)
+
+    pymysql.connections.Connection._execute_command = recorded  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        pymysql.connections.Connection._execute_command = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def mysql_url(database_url: str) -> str:
+    if database_url.startswith("sqlite"):
+        pytest.skip("PyMySQL's wire: MariaDB leg")
+    return database_url
+
+
+@contextmanager
+def gateway(url: str, **extra: Any) -> Iterator[Flask]:
+    application = create_app(conftest.gateway_config(url, **extra))
+    with application.app_context():
+        db.create_all()
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.session.remove()
+            conftest.empty_all_tables()
+            db.engine.dispose()
+
+
+def kill(url: str, connection_id: int) -> None:
+    parsed = make_url(url)
+    killer = pymysql.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 3306,
+        user=parsed.username or "root",
+        password=parsed.password or "",
+    )
+    with killer, killer.cursor() as cursor:
+        cursor.execute(f"KILL CONNECTION {int(connection_id)}")
+
+
+def test_a_busy_connection_is_neither_pinged_nor_rolled_back_after_its_commit(
+    mysql_url: str,
+) -> None:
+    with gateway(mysql_url) as application:
+        client = application.test_client()
+        assert client.get(HEALTH).status_code == 200
+        with wire() as sent:
+            assert client.get(HEALTH).status_code == 200
+    assert sent == ["SELECT 1", "COMMIT"]
+
+
+def test_a_connection_idle_past_the_threshold_is_pinged_first(mysql_url: str) -> None:
+    with gateway(mysql_url, DB_PING_IDLE_SECONDS=0.05) as application:
+        client = application.test_client()
+        assert client.get(HEALTH).status_code == 200
+        time.sleep(0.1)
+        with wire() as sent:
+            assert client.get(HEALTH).status_code == 200
+    assert sent == ["PING", "SELECT 1", "COMMIT"]
+
+
+def test_a_connection_killed_while_idle_is_replaced_without_an_error(mysql_url: str) -> None:
+    with gateway(mysql_url, DB_PING_IDLE_SECONDS=0.05) as application:
+        client = application.test_client()
+        with application.app_context():
+            own = db.session.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+            db.session.commit()
+            db.session.remove()
+        kill(mysql_url, own)
+        time.sleep(0.1)
+        response = client.get(HEALTH)
+        assert response.status_code == 200, response.json
+        with application.app_context():
+            assert db.session.execute(text("SELECT CONNECTION_ID()")).scalar_one() != own
+            db.session.remove()
+
+
+def test_a_connection_returned_inside_a_transaction_is_rolled_back(mysql_url: str) -> None:
+    with gateway(mysql_url) as application, application.app_context():
+        raw = db.engine.raw_connection()  # outside SQLAlchemy's own transaction tracking
+        cursor = raw.cursor()
+        cursor.execute(
+            "INSERT INTO users (id, email, password_hash, name) "
+            "VALUES ('user_pool_probe', 'pool@example.com', 'x', 'Pool')"
+        )
+        cursor.close()
+        with wire() as sent:
+            raw.close()  # back to the pool, transaction still open
+        assert sent == ["ROLLBACK"]
+        found = db.session.execute(text("SELECT COUNT(*) FROM users WHERE id = 'user_pool_probe'"))
+        assert found.scalar_one() == 0
+        db.session.remove()
+
+
+def test_a_failed_request_rolls_back_once_and_returns_a_clean_connection(
+    mysql_url: str,
+) -> None:
+    with gateway(mysql_url) as application:
+        client = application.test_client()
+        assert client.get(HEALTH).status_code == 200
+        with wire() as sent:
+            response = client.put(
+                "/gassapi2/backend/?act=flow_toggle_active&id=flow_missing",
+                headers={"Authorization": "Bearer not-a-token"},
+            )
+        assert response.status_code == 401
+        assert sent[-1] == "ROLLBACK" and sent.count("ROLLBACK") == 1 and "COMMIT" not in sent
+
+
+def test_zero_threshold_keeps_the_stock_ping_on_every_checkout(mysql_url: str) -> None:
+    config = {"SQLALCHEMY_DATABASE_URI": mysql_url, "DB_PING_IDLE_SECONDS": 0}
+    options = engine_options(config)
+    assert options["pool_pre_ping"] is True
+    assert "pool_reset_on_return" not in options
+    with gateway(mysql_url, DB_PING_IDLE_SECONDS=0) as application:
+        client = application.test_client()
+        assert client.get(HEALTH).status_code == 200
+        with wire() as sent:
+            assert client.get(HEALTH).status_code == 200
+    assert sent[0] == "PING" and sent[-1] == "ROLLBACK"
