@@ -683,14 +683,29 @@ def _stored_items(flow_data_text: str | None) -> tuple[FormatName, list[Json]]:
     return ("steps", steps) if steps is not None else ("unknown", [])
 
 
+# A list row asks step_count and format_type of the same text: decode it once, not twice.
+_last_summary: tuple[str | None, tuple[FormatName, int]] = (None, ("unknown", 0))
+
+
+def _summary(flow_data_text: str | None) -> tuple[FormatName, int]:
+    global _last_summary
+    text, summary = _last_summary
+    if text is not None and text is flow_data_text:
+        return summary
+    fmt, items = _stored_items(flow_data_text)
+    summary = (fmt, len(items))
+    _last_summary = (flow_data_text, summary)
+    return summary
+
+
 def step_count(flow_data_text: str | None) -> int:
     """Steps (or React Flow nodes) in a stored definition; 0 for anything unreadable."""
-    return len(_stored_items(flow_data_text)[1])
+    return _summary(flow_data_text)[1]
 
 
 def format_type(flow_data_text: str | None) -> str:
     """`steps` or `react_flow` (the values the legacy docs promised); `unknown` for garbage."""
-    return _stored_items(flow_data_text)[0]
+    return _summary(flow_data_text)[0]
 
 
 def ui_view(flow_data_text: str | None, ui_data_text: str | None) -> Flow:
