@@ -247,6 +247,7 @@ def verify_writes(url: str, seeded: Any, answers: list[tuple[str, Answer]]) -> d
     engine.dispose()
     state = dict(seeded.start_active)
     audit_by_tag: Counter[str] = Counter()
+    effect: dict[str, int] = {}
     chain_breaks = 0
     for row in audit:
         old = json.loads(row["old_values"])["is_active"]
@@ -254,9 +255,13 @@ def verify_writes(url: str, seeded: Any, answers: list[tuple[str, Answer]]) -> d
         chain_breaks += old != state[row["resource_id"]] or old == new
         state[row["resource_id"]] = new
         audit_by_tag[row["user_agent"]] += 1
+        effect[row["user_agent"]] = new
     chain_breaks += sum(state[flow_id] != int(stored[flow_id]) for flow_id in seeded.flow_ids)
     toggle_tags = {a.tag for a in acked["toggle"]}
     lost_toggles = sum(audit_by_tag[tag] != 1 for tag in toggle_tags)
+    wrong_effect = sum(
+        effect.get(a.tag) != a.data["is_active"] for a in acked["toggle"] if a.tag in effect
+    )
     lost_projects = sum(a.data["id"] not in projects for a in acked["project"])
     lost_flows = sum(a.data["id"] not in stored for a in acked["flow"])
     created_flows = len(stored) - len(seeded.flow_ids)
@@ -273,6 +278,7 @@ def verify_writes(url: str, seeded: Any, answers: list[tuple[str, Answer]]) -> d
         "applied_but_answered_error": (len(audit) - len(toggle_tags & set(audit_by_tag)))
         + (len(projects) - 1 - len(acked["project"]))
         + (created_flows - len(acked["flow"])),
+        "toggles_answered_other_than_recorded": wrong_effect,
         "half_applied_status_changes": chain_breaks,
         "projects_without_one_default_environment": without_default,
     }
@@ -351,6 +357,11 @@ def main() -> dict[str, Any]:
     }
     if writes["lost_writes"]:
         found.append(f"lost writes: {writes['lost_writes']}")
+    if writes["toggles_answered_other_than_recorded"]:
+        found.append(
+            f"{writes['toggles_answered_other_than_recorded']} toggles answered a state "
+            "other than the one their audit row recorded"
+        )
     if writes["half_applied_status_changes"] or writes["projects_without_one_default_environment"]:
         found.append("half-applied writes")
     if figures["recovery_seconds"] > RECOVERY_LIMIT:

@@ -104,7 +104,9 @@ def outage_row(o: dict[str, Any]) -> str:
         o["finished_at"],
         f"{o['requests']} requests; statuses {o['status_counts']}; during outages "
         f"{o['status_by_phase'].get('outage', {})}; {windows}; recovery "
-        f"{o['recovery_seconds']} s; slowest answer {o['max_latency_seconds']} s; "
+        f"{o['recovery_seconds']} s; slowest answer {o['max_latency_seconds']} s (longest held "
+        f"by the gateway {o.get('max_server_side_seconds', '?')} s, worker timeouts "
+        f"{o.get('worker_timeouts', '?')}); "
         f"acknowledged writes {o['acknowledged_writes']}, **lost writes "
         f"{o['lost_writes']}**, half-applied {o['half_applied_status_changes']} + "
         f"{o['projects_without_one_default_environment']}, applied but answered 503 "
@@ -146,7 +148,12 @@ def summary_rows(results: dict[str, dict[str, Any]]) -> list[str]:
     if o:
         rows += [
             row("outage requests / errors by status", f"{o['requests']} / {o['status_counts']}"),
-            row("outage window", f"{o['outage_seconds']:.0f} s x {len(o['outage_windows'])}"),
+            row(
+                "outage windows",
+                ", ".join(
+                    f"{w['signal']} {w['server_down_seconds']} s" for w in o["outage_windows"]
+                ),
+            ),
             row("recovery seconds", o["recovery_seconds"]),
             row("lost writes", o["lost_writes"]),
         ]
