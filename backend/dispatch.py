@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Request, current_app, g, request
 from flask import Response as FlaskResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from backend import envelope
 from backend.auth import AuthFailure, AuthPolicy, authenticate, bearer_token
@@ -230,13 +230,23 @@ def run(action: Action, call: Call) -> Any:
         try:
             return run_once(action, call)
         except OperationalError as exc:
-            db.session.rollback()
-            if not is_retryable(exc) or attempt == attempts:
+            # The original error decides the answer (503): a rollback that fails on a connection
+            # the error already broke must not replace it with its own (a 500).
+            if not rolled_back() or not is_retryable(exc) or attempt == attempts:
                 raise
             if not retry_fits(time.monotonic() - started, config):
                 raise
             time.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def rolled_back() -> bool:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.warning("rollback after a database error failed", exc_info=True)
+        return False
+    return True
 
 
 def retry_fits(elapsed: float, config: Any) -> bool:

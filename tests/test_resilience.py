@@ -159,6 +159,24 @@ def test_an_exhausted_connection_pool_answers_503_busy(
     assert response.json["message"] == DATABASE_BUSY
 
 
+def test_a_failing_rollback_does_not_turn_the_503_into_a_500(
+    client: Any, seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import PendingRollbackError
+
+    from backend.db import db
+
+    def broken_rollback() -> None:
+        raise PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+
+    failing_toggle(monkeypatch, [db_error(2013, "Lost connection", invalidated=True)])
+    monkeypatch.setattr(db.session, "rollback", broken_rollback)
+    response = toggle(client, seeded)
+    monkeypatch.undo()
+    assert response.status_code == 503
+    assert response.json["message"] == UNREACHABLE
+
+
 def test_other_database_errors_stay_500(
     client: Any, seeded: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
