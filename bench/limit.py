@@ -238,7 +238,31 @@ def connect(url: str, autocommit: bool) -> pymysql.Connection:
     )
 
 
+RETRYABLE = (1213, 1205)  # deadlock, lock wait timeout: retried, as the gateway's dispatcher does
+
+
+def attempt(plan: Plan, cur: Any, ctx: Context, i: int) -> int:
+    """One iteration; returns how many times it had to be retried."""
+    retries = 0
+    while True:
+        try:
+            plan.step(cur, ctx, i)
+            return retries
+        except pymysql.err.OperationalError as exc:
+            if exc.args[0] not in RETRYABLE or retries >= 5:
+                raise
+            cur.connection.rollback()
+            retries += 1
+
+
 def worker(url: str, name: str, ctx: Context, index: int, seconds: float, queue: Any) -> None:
+    try:
+        queue.put(loop(url, name, ctx, index, seconds))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent instead of hanging it
+        queue.put(("error", repr(exc), []))
+
+
+def loop(url: str, name: str, ctx: Context, index: int, seconds: float) -> tuple[Any, ...]:
     plan = PLANS[name]
     conn = connect(url, plan.autocommit)
     with conn.cursor() as cur:
@@ -246,11 +270,11 @@ def worker(url: str, name: str, ctx: Context, index: int, seconds: float, queue:
     # Each process works on its own half of the ids, as the wrk threads do.
     ctx = Context(**{**ctx.__dict__, "flow_ids": ctx.flow_ids[index::2] or ctx.flow_ids})
     latencies: list[float] = []
-    i = 0
+    i = retries = 0
     with conn.cursor() as cur:
         warm_until = time.perf_counter() + min(1.0, seconds / 5)
         while time.perf_counter() < warm_until:
-            plan.step(cur, ctx, i)
+            attempt(plan, cur, ctx, i)
             i += 1
         started = time.perf_counter()
         deadline = started + seconds
@@ -258,12 +282,12 @@ def worker(url: str, name: str, ctx: Context, index: int, seconds: float, queue:
             t0 = time.perf_counter()
             if t0 >= deadline:
                 break
-            plan.step(cur, ctx, i)
+            retries += attempt(plan, cur, ctx, i)
             latencies.append(time.perf_counter() - t0)
             i += 1
         elapsed = time.perf_counter() - started
     conn.close()
-    queue.put((len(latencies), elapsed, latencies))
+    return (len(latencies), elapsed, latencies, retries)
 
 
 def run(url: str, name: str, ctx: Context, seconds: float, processes: int) -> dict[str, Any]:
@@ -281,9 +305,13 @@ def run(url: str, name: str, ctx: Context, seconds: float, processes: int) -> di
         proc.join(timeout=10)
         if proc.is_alive():
             proc.kill()
-    latencies = sorted(x for _, _, lat in results for x in lat)
-    rate = sum(count / elapsed for count, elapsed, _ in results)
+    failed = [r[1] for r in results if r[0] == "error"]
+    if failed:
+        return {"error": failed[0], "rps": None, "p50_ms": None, "p99_ms": None}
+    latencies = sorted(x for r in results for x in r[2])
+    rate = sum(r[0] / r[1] for r in results)
     return {
+        "retries": sum(r[3] for r in results),
         "rps": round(rate, 1),
         "p50_ms": round(percentile(latencies, 50) * 1000, 3),
         "p99_ms": round(percentile(latencies, 99) * 1000, 3),

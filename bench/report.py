@@ -112,6 +112,28 @@ def scaling_lines(scaling: dict[str, Any] | None) -> list[str]:
             f"p50 {row['p50_ms']:.2f} ms  ({row['errors']} errors)"
         )
     lines.append(f"  toggle ratio 1000 vs 1: {scaling['toggle_rps_ratio_1000_vs_1']:.2f}")
+    for label, plan in scaling.get("explain", {}).items():
+        flows = plan[0] if plan else {}
+        lines.append(
+            f"  EXPLAIN list {label:>4}: key {flows.get('key')}, rows {flows.get('rows')}, "
+            f"{flows.get('Extra')}"
+        )
+    extra = scaling.get("with_optional_indexes")
+    if extra:
+        lines.append(
+            f"  with the optional `add-indexes` ({extra['added']['seconds']} s to add, "
+            "not part of the legacy schema):"
+        )
+        for label in ("100", "10k", "100k"):
+            row = extra.get(f"flows_list_{label}")
+            if row:
+                ratio_value = extra.get(f"list_p50_ratio_{label}")
+                ratio_text = f"  x{ratio_value:.2f} of 100" if ratio_value else ""
+                lines.append(
+                    f"    flows list, {label:>4} flows: p50 {row['p50_ms']:9.2f} ms{ratio_text}"
+                )
+        plan = extra.get("explain", {}).get("100k") or [{}]
+        lines.append(f"    EXPLAIN list 100k: key {plan[0].get('key')}, {plan[0].get('Extra')}")
     return lines
 
 
