@@ -227,6 +227,7 @@ PLANS = {
 def connect(url: str, autocommit: bool) -> pymysql.Connection:
     parsed = make_url(url)
     return pymysql.connect(
+        unix_socket=parsed.query.get("unix_socket"),
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 3306,
         user=parsed.username or "root",
