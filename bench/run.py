@@ -603,8 +603,9 @@ def main() -> int:
                 )
     results["elapsed_seconds"] = round(time.monotonic() - started, 1)
     results["machine"]["loadavg_at_end"] = os.getloadavg()
+    table = render_table(results)  # also adds the ratios to `results`
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(render_table(results))
+    print(table)
     say(f"done in {results['elapsed_seconds']} s; details in {RESULTS.relative_to(ROOT)}")
     return 0
 
