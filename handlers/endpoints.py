@@ -7,10 +7,11 @@ from sqlalchemy import Select, select
 from backend.auth import ANY_TOKEN, require_access
 from backend.db import db
 from backend.errors import BadRequest, NotFound
+from backend.integrity import flush_unique
 from backend.models import Endpoint, Folder
 from backend.registry import Call, Reply, action
 from backend.rows import new_id, now, row_dict
-from handlers.folders import LIST_LIMIT, flush_unique, load_folder, newest_first
+from handlers.folders import LIST_LIMIT, load_folder, newest_first
 from schemas.endpoints import EndpointCreateIn, EndpointUpdateIn
 
 ENDPOINTS = Endpoint.__table__

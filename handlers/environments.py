@@ -8,12 +8,12 @@ calls serialise and each project keeps exactly one default environment.
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Executable, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, select, update
 
 from backend.auth import ANY_TOKEN, require_access
 from backend.db import db
-from backend.errors import BadRequest, Conflict, NotFound
+from backend.errors import BadRequest, NotFound
+from backend.integrity import execute_unique
 from backend.models import Environment, Project
 from backend.registry import Call, Reply, action
 from backend.rows import new_id, now, row_dict
@@ -33,14 +33,6 @@ UNSET_DEFAULT = "Cannot unset the default environment: make another environment 
 SET_DEFAULT_TAKES_NO_BODY = (
     "POST on an environment only makes it the default and takes no body; use PUT to update it"
 )
-
-
-def write_or_conflict(statement: Executable, message: str) -> None:
-    """Run an INSERT/UPDATE; a unique-key violation becomes a 409 with `message`."""
-    try:
-        db.session.execute(statement)
-    except IntegrityError as exc:
-        raise Conflict(message) from exc
 
 
 def lock_project(project_id: str) -> None:
@@ -154,7 +146,7 @@ def environment_create(call: Call) -> Reply:
     if call.data["is_default"]:
         clear_defaults(project_id, stamp)
     values = {"id": env_id, "project_id": project_id, "created_at": stamp, "updated_at": stamp}
-    write_or_conflict(insert(ENVIRONMENTS).values(**values, **call.data), DUPLICATE_NAME)
+    execute_unique(insert(ENVIRONMENTS).values(**values, **call.data), DUPLICATE_NAME)
     return Reply(row_dict(ENVIRONMENTS, fetch_environment(env_id)), "Environment created", 201)
 
 
@@ -188,7 +180,7 @@ def environment_update(call: Call) -> Reply:
     if target == 1:
         make_default(env, stamp)
     statement = update(ENVIRONMENTS).where(ENVIRONMENTS.c.id == env["id"])
-    write_or_conflict(statement.values(**changes, updated_at=stamp), DUPLICATE_NAME)
+    execute_unique(statement.values(**changes, updated_at=stamp), DUPLICATE_NAME)
     return Reply(row_dict(ENVIRONMENTS, fetch_environment(env["id"])), "Environment updated")
 
 

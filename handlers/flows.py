@@ -9,20 +9,18 @@ from itertools import count
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Executable
 
 from backend import flowformat, flowlist, flowstatus
 from backend.auth import ANY_TOKEN, require_access
 from backend.db import db
 from backend.errors import BadRequest, Conflict, NotFound
+from backend.integrity import execute_unique
 from backend.models import Flow, Folder
 from backend.registry import Call, Reply, action
 from backend.rows import new_id, now, row_dict
 from backend.validators import php_json
-from handlers.folders import is_duplicate
+from schemas.base import NAME_CHARS
 from schemas.flows import FlowCreateIn, FlowDuplicateIn, FlowUpdateIn
-from schemas.folders import NAME_CHARS
 
 FLOWS = Flow.__table__
 FOLDERS = Folder.__table__
@@ -149,16 +147,6 @@ def check_name_free(project_id: str, name: str, flow_id: str | None = None) -> N
         raise Conflict(DUPLICATE_NAME)
 
 
-def write(statement: Executable) -> None:
-    """Run an insert/update; a concurrent writer taking the name first is still a 409."""
-    try:
-        db.session.execute(statement)
-    except IntegrityError as exc:
-        if is_duplicate(exc):
-            raise Conflict(DUPLICATE_NAME) from exc
-        raise
-
-
 def full_row(values: dict[str, Any]) -> dict[str, Any]:
     return {column.name: values.get(column.name) for column in FLOWS.columns}
 
@@ -197,7 +185,7 @@ def flow_create(call: Call) -> Reply:
             "flow_inputs": inputs,
         }
     )
-    write(insert(FLOWS).values(values))
+    execute_unique(insert(FLOWS).values(values), DUPLICATE_NAME)
     return Reply(row_dict(FLOWS, values), "Flow created", 201)
 
 
@@ -216,7 +204,7 @@ def save(call: Call, row: dict[str, Any], changes: dict[str, Any], *, via: str) 
     if "name" in changes:
         check_name_free(row["project_id"], changes["name"], row["id"])
     changes["updated_at"] = now()
-    write(update(FLOWS).where(FLOWS.c.id == row["id"]).values(changes))
+    execute_unique(update(FLOWS).where(FLOWS.c.id == row["id"]).values(changes), DUPLICATE_NAME)
     merged = {**row, **changes}
     target = call.data.get("is_active")
     if target is None:
@@ -315,5 +303,5 @@ def flow_duplicate(call: Call) -> Reply:
             "updated_at": stamp,
         }
     )
-    write(insert(FLOWS).values(values))
+    execute_unique(insert(FLOWS).values(values), DUPLICATE_NAME)
     return Reply(row_dict(FLOWS, values), "Flow duplicated", 201)

@@ -3,42 +3,22 @@
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from backend.auth import ANY_TOKEN, require_access
 from backend.db import db
-from backend.errors import BadRequest, Conflict, NotFound
+from backend.errors import BadRequest, NotFound
+from backend.integrity import flush_unique
 from backend.models import Endpoint, Flow, Folder, Project
 from backend.registry import Call, Reply, action
-from backend.resilience import error_code
 from backend.rows import new_id, now, row_dict
 from schemas.folders import FolderCreateIn, FolderUpdateIn
 
 FOLDERS = Folder.__table__
 LIST_LIMIT = 100
-MYSQL_DUPLICATE_KEY = 1062
 NOT_GIVEN = (None, "", "undefined")  # mcp2 sends omitted filters as the literal "undefined"
 PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
 FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
 DUPLICATE_FOLDER = "A folder with this name already exists in this project"
-
-
-# --- shared with the endpoint acts ------------------------------------------------------------
-
-
-def is_duplicate(exc: IntegrityError) -> bool:
-    """A unique-key violation (as opposed to a foreign-key one)."""
-    return error_code(exc) == MYSQL_DUPLICATE_KEY or "UNIQUE constraint failed" in str(exc.orig)
-
-
-def flush_unique(message: str) -> None:
-    """Flush pending writes; a duplicate name becomes 409 with `message`."""
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        if is_duplicate(exc):
-            raise Conflict(message) from exc
-        raise
 
 
 def load_folder(call: Call, folder_id: str, *, lock: bool | dict[str, bool] = False) -> Folder:

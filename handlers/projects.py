@@ -8,6 +8,7 @@ from sqlalchemy import delete, exists, func, insert, select, update
 from backend.auth import ANY_TOKEN, OPTIONAL, STRICT, require_access
 from backend.db import db
 from backend.errors import BadRequest, Conflict, Forbidden, NotFound
+from backend.integrity import execute_unique
 from backend.models import AuditLog, Endpoint, Folder, Project, ProjectMember, User
 from backend.registry import Call, Reply, action
 from backend.rows import new_id, now, row_dict
@@ -15,7 +16,6 @@ from handlers.environments import (
     ENVIRONMENTS,
     default_environment,
     environment_rows,
-    write_or_conflict,
 )
 from schemas.projects import ProjectCreateIn, ProjectMemberIn, ProjectUpdateIn
 
@@ -110,7 +110,7 @@ def project_create(call: Call) -> Reply:
         "created_at": stamp,
         "updated_at": stamp,
     }
-    write_or_conflict(insert(PROJECTS).values(**values), DUPLICATE_NAME)
+    execute_unique(insert(PROJECTS).values(**values), DUPLICATE_NAME)
     db.session.execute(insert(ENVIRONMENTS).values(**default_environment(project_id, stamp)))
     return Reply(row_dict(PROJECTS, fetch_project(project_id)), "Project created successfully", 201)
 
@@ -142,7 +142,7 @@ def project_update(call: Call) -> Reply:
     if not call.data:
         raise BadRequest("No data to update")
     statement = update(PROJECTS).where(PROJECTS.c.id == project_id)
-    write_or_conflict(statement.values(**call.data, updated_at=now()), DUPLICATE_NAME)
+    execute_unique(statement.values(**call.data, updated_at=now()), DUPLICATE_NAME)
     return Reply(row_dict(PROJECTS, fetch_project(project_id)), "Project updated")
 
 
@@ -180,7 +180,7 @@ def project_add_member(call: Call) -> Reply:
     check_new_member(project_id, user_id)
     member_id, stamp = new_id("pm"), now()
     row = {"id": member_id, "project_id": project_id, "user_id": user_id}
-    write_or_conflict(
+    execute_unique(
         insert(ProjectMember).values(
             **row, invited_by=call.user.user_id, joined_at=stamp, created_at=stamp
         ),

@@ -5,6 +5,9 @@ from typing import Any, ClassVar
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
 from backend import validators
+from backend.errors import BadRequest
+
+NAME_CHARS = 255  # the VARCHAR(255) name columns
 
 
 class LegacySchema(Schema):
@@ -34,6 +37,33 @@ class Text(fields.Field):
         if isinstance(value, str):
             return value
         raise self.make_error("invalid")
+
+
+class SafeText(Text):
+    """Text checked like the legacy `sanitize()` (`validators.text`), then capped to its column.
+
+    `max_bytes` is the legacy limit, `max_chars` the column's; `empty` is the message for a value
+    that is blank once trimmed (a NOT NULL name must not become "").
+    """
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int = 1000,
+        max_chars: int | None = None,
+        empty: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_bytes, self.max_chars, self.empty = max_bytes, max_chars, empty
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = validators.text(super()._deserialize(value, attr, data, **kwargs), self.max_bytes)
+        if self.empty and not text:
+            raise BadRequest(self.empty)
+        if self.max_chars is not None and len(text) > self.max_chars:
+            raise BadRequest(f"Input too long (max {self.max_chars} characters)")
+        return text
 
 
 class JsonText(fields.Field):

@@ -3,8 +3,7 @@
 from typing import Any
 
 from backend import validators
-from schemas.base import JsonText, LegacySchema, Text
-from schemas.folders import NAME_CHARS, SafeText
+from schemas.base import NAME_CHARS, JsonText, LegacySchema, SafeText, Text
 
 URL_CHARS = 1024  # VARCHAR(1024)
 PURPOSE_CHARS = 250  # VARCHAR(250)

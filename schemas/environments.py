@@ -5,8 +5,8 @@ from typing import Any
 
 from marshmallow import post_load
 
-from schemas.base import JsonText, LegacySchema
-from schemas.projects import NAME_BYTES, CleanText, StrictFlag, refuse_blank
+from schemas.base import JsonText, LegacySchema, SafeText
+from schemas.projects import NAME_BYTES, StrictFlag, refuse_blank
 
 EMPTY_VARIABLES = "{}"
 BLANK_NAME = "Environment name cannot be empty"
@@ -40,8 +40,8 @@ def default_variables(data: dict[str, Any]) -> None:
 class EnvironmentCreateIn(LegacySchema):
     required_fields = ("name",)
 
-    name = CleanText(NAME_BYTES)
-    description = CleanText(allow_none=True)
+    name = SafeText(max_bytes=NAME_BYTES)
+    description = SafeText(allow_none=True)
     variables = Variables(allow_none=True, load_default=EMPTY_VARIABLES)
     is_default = StrictFlag(load_default=0)
 
@@ -53,8 +53,8 @@ class EnvironmentCreateIn(LegacySchema):
 
 
 class EnvironmentUpdateIn(LegacySchema):
-    name = CleanText(NAME_BYTES, allow_none=True)
-    description = CleanText(allow_none=True)
+    name = SafeText(max_bytes=NAME_BYTES, allow_none=True)
+    description = SafeText(allow_none=True)
     variables = Variables(allow_none=True)
     is_default = StrictFlag()
 

@@ -8,8 +8,7 @@ mean "no folder".
 
 from marshmallow import fields
 
-from schemas.base import Flag, LegacySchema, Text
-from schemas.folders import NAME_CHARS, SafeText
+from schemas.base import NAME_CHARS, Flag, LegacySchema, SafeText, Text
 
 EMPTY_NAME = "Flow name cannot be empty"
 

@@ -6,20 +6,9 @@ from marshmallow import post_load
 
 from backend import validators
 from backend.errors import BadRequest
-from schemas.base import Flag, LegacySchema, Text
+from schemas.base import Flag, LegacySchema, SafeText, Text
 
 NAME_BYTES = 255  # the VARCHAR(255) column: longer names are a clear 400, not a database 500
-
-
-class CleanText(Text):
-    """Text stored as sent (trimmed); active markup and over-long text get the legacy 400."""
-
-    def __init__(self, max_bytes: int = 1000, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_bytes = max_bytes
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        return validators.text(super()._deserialize(value, attr, data, **kwargs), self.max_bytes)
 
 
 class StrictFlag(Flag):
@@ -39,8 +28,8 @@ def refuse_blank(data: dict[str, Any], field: str, message: str) -> None:
 class ProjectCreateIn(LegacySchema):
     required_fields = ("name",)
 
-    name = CleanText(NAME_BYTES)
-    description = CleanText(allow_none=True)
+    name = SafeText(max_bytes=NAME_BYTES)
+    description = SafeText(allow_none=True)
 
     @post_load
     def check_name(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -51,8 +40,8 @@ class ProjectCreateIn(LegacySchema):
 class ProjectUpdateIn(LegacySchema):
     """All optional; `description: null` clears it, `name` may not become empty."""
 
-    name = CleanText(NAME_BYTES, allow_none=True)
-    description = CleanText(allow_none=True)
+    name = SafeText(max_bytes=NAME_BYTES, allow_none=True)
+    description = SafeText(allow_none=True)
     is_public = StrictFlag()
 
     @post_load
