@@ -6,7 +6,7 @@ unaffected) and keep lists fast on projects with 100,000 flows; an operator adds
 """
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 GATEWAY_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("flows", "gw_flows_project_created_idx", ("project_id", "created_at", "id")),
@@ -19,8 +19,8 @@ GATEWAY_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def missing_indexes(engine: Engine) -> list[tuple[str, str, tuple[str, ...]]]:
-    inspector = inspect(engine)
+def missing_indexes(conn: Connection) -> list[tuple[str, str, tuple[str, ...]]]:
+    inspector = inspect(conn)
     existing = {
         table: {index["name"] for index in inspector.get_indexes(table)}
         for table in {table for table, _, _ in GATEWAY_INDEXES}
@@ -29,10 +29,11 @@ def missing_indexes(engine: Engine) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def add_indexes(engine: Engine) -> list[str]:
-    """Create the missing ones; returns their names. Idempotent."""
+    """Create the missing ones; returns their names. Idempotent. One connection throughout:
+    on SQLite a second one would wait for the first one's write lock."""
     created = []
     with engine.begin() as conn:
-        for table, name, columns in missing_indexes(engine):
+        for table, name, columns in missing_indexes(conn):
             conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
             created.append(name)
     return created

@@ -1,10 +1,14 @@
 """`add-indexes`: optional, additive, idempotent secondary indexes on legacy tables."""
 
+from pathlib import Path
+
 from flask import Flask
 from sqlalchemy import inspect
 
+from backend import create_app
 from backend.db import db
 from backend.indexes import GATEWAY_INDEXES
+from tests.conftest import gateway_config
 
 
 def index_names(app: Flask, table: str) -> set[str]:
@@ -36,3 +40,13 @@ def test_init_db_adds_no_gateway_index(app: Flask) -> None:
     drop_gateway_indexes(app)
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     assert not {name for _, name, _ in GATEWAY_INDEXES} & index_names(app, "flows")
+
+
+def test_add_indexes_works_on_a_sqlite_file(tmp_path: Path) -> None:
+    """A file database has a real pool: the command must not wait on its own write lock."""
+    app = create_app(gateway_config(f"sqlite:///{tmp_path / 'gateway.sqlite'}"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    result = runner.invoke(args=["add-indexes"])
+    assert result.exit_code == 0, result.output
+    assert "gw_audit_resource_idx" in result.output
