@@ -35,8 +35,19 @@ def rollback() -> None:
         current_app.logger.warning("rollback failed; the connection is discarded")
 
 
+def commit_refusal() -> None:
+    try:
+        db.session.commit()
+    except DBAPIError:
+        rollback()
+        current_app.logger.warning("could not record a refused request")
+
+
 def render(error: GatewayError) -> FlaskResponse:
-    rollback()
+    if error.keep_writes:
+        commit_refusal()
+    else:
+        rollback()
     response = envelope.fail(
         error.status,
         error.message,

@@ -6,6 +6,7 @@ from typing import Any
 class GatewayError(Exception):
     status: int = 500
     message: str = "Internal server error"
+    keep_writes: bool = False  # a refusal that is itself recorded commits instead of rolling back
 
     def __init__(self, message: str | None = None, data: Any = None) -> None:
         super().__init__(message or self.message)
@@ -30,6 +31,18 @@ class InvalidJson(BadRequest):
 class NotAuthenticated(GatewayError):
     status = 401
     message = "Authentication required"
+
+
+class InvalidCredentials(NotAuthenticated):
+    """Wrong e-mail or password; the failed attempt written by the handler is kept."""
+
+    message = "Invalid credentials"
+    keep_writes = True
+
+
+class TooManyRequests(GatewayError):
+    status = 429
+    message = "Too many failed login attempts, try again later"
 
 
 class Forbidden(GatewayError):

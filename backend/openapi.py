@@ -19,6 +19,7 @@ ERROR_STATUSES = {
     "409": "Conflict (duplicate, flow currently executing)",
     "413": "Body larger than 1 MiB",
     "422": "Input failed validation",
+    "429": "Too many failed login attempts",
     "503": "Database unavailable",
 }
 ENVELOPE = {

@@ -12,10 +12,10 @@ from typing import Any
 
 import bcrypt
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import validators
+from backend import audit, validators
 from backend.auth import (
     AuthFailure,
     AuthPolicy,
@@ -26,8 +26,15 @@ from backend.auth import (
     verify_password,
 )
 from backend.db import db
-from backend.errors import BadRequest, Conflict, Forbidden, NotAuthenticated
-from backend.models import RefreshToken, User
+from backend.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidCredentials,
+    NotAuthenticated,
+    TooManyRequests,
+)
+from backend.models import AuditLog, RefreshToken, User
 from backend.registry import Call, Reply, action
 from backend.rows import format_datetime, new_id, now
 from handlers.users import PROFILE_AUTH, load_user, user_object
@@ -51,6 +58,7 @@ RESET_TOKEN_TTL = timedelta(hours=1)
 # The reset token is echoed only when APP_ENV says "development" explicitly, as in legacy (which
 # read the real process environment): an unset APP_ENV must not hand tokens to anyone (B.1 S3).
 DEVELOPMENT_ENVS = ("development",)
+LOGIN_FAILED = "login_failed"
 REGISTERED = "User registered successfully"
 LOGGED_OUT = "Logout successful"
 LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
@@ -113,13 +121,42 @@ def decoy_hash(rounds: int) -> str:
     return bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds=rounds)).decode()
 
 
+def refuse_if_throttled(email: str) -> None:
+    """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
+    Counted per address whether or not it exists, so the answer reveals nothing."""
+    config = current_app.config
+    since = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    failures = db.session.execute(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.action == LOGIN_FAILED,
+            AuditLog.resource_type == "user",
+            AuditLog.resource_id == email,
+            AuditLog.created_at >= since,
+        )
+    ).scalar_one()
+    if failures >= config["LOGIN_MAX_FAILURES"]:
+        raise TooManyRequests()
+
+
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
-    user = find_user_by_email(call.data["email"])
+    email = call.data["email"]
+    refuse_if_throttled(email)
+    user = find_user_by_email(email)
     rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
     stored = user.password_hash if user is not None else decoy_hash(rounds)
     if not verify_password(call.data["password"], stored) or user is None:
-        raise NotAuthenticated("Invalid credentials")
+        audit.record(
+            call,
+            LOGIN_FAILED,
+            resource_type="user",
+            resource_id=email,
+            project_id=None,
+            category="auth",
+        )
+        raise InvalidCredentials()
     if not user.is_active:
         raise Forbidden("Account is disabled")
     body = {**start_session(user), "user": user_object(user)}

@@ -314,11 +314,20 @@ def test_b1_s9_login_and_forgot_password_do_not_reveal_whether_an_account_exists
     )
 
 
-@pytest.mark.xfail(strict=True, reason="B.1 S10 open: no login rate limiting or lockout yet")
 def test_b1_s10_repeated_failed_logins_are_throttled(make: Factory, call_act: Any) -> None:
-    user = make.user()
-    statuses = [login(call_act, user.email, f"Wrong{n}Pass").status_code for n in range(30)]
-    assert 429 in statuses
+    user, other = make.user(), make.user()
+    statuses = [login(call_act, user.email, f"Wrong{n}Pass").status_code for n in range(12)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
+    throttled = login(call_act, user.email, PASSWORD)
+    assert throttled.status_code == 429
+    assert throttled.json["message"] == "Too many failed login attempts, try again later"
+    assert login(call_act, other.email, PASSWORD).status_code == 200
+
+
+def test_b1_s10_unknown_addresses_are_throttled_alike(call_act: Any) -> None:
+    statuses = [login(call_act, "ghost@example.com", "Wrong1Pass").status_code for _ in range(11)]
+    assert statuses[-1] == 429
 
 
 def test_b1_s11_query_string_tokens_are_refused_by_universal_acts_and_never_logged(
