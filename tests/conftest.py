@@ -116,3 +116,20 @@ def call_act(client: FlaskClient) -> Callable[..., Any]:
         return factories.call_act(client, act, method, token=token, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def owner(make: factories.Factory) -> Any:
+    """A user who owns `project`."""
+    return make.user()
+
+
+@pytest.fixture
+def project(make: factories.Factory, owner: Any) -> Any:
+    return make.project(owner)
+
+
+@pytest.fixture
+def token(make: factories.Factory, owner: Any) -> str:
+    """An access token of `owner`."""
+    return make.token(owner)

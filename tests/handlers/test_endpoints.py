@@ -48,23 +48,8 @@ NOT_FOUND = "Not found: Endpoint not found"
 
 
 @pytest.fixture
-def owner(make: Factory) -> Any:
-    return make.user()
-
-
-@pytest.fixture
-def project(make: Factory, owner: Any) -> Any:
-    return make.project(owner)
-
-
-@pytest.fixture
 def folder(make: Factory, project: Any) -> Any:
     return make.folder(project, "Users")
-
-
-@pytest.fixture
-def token(make: Factory, owner: Any) -> str:
-    return make.token(owner)
 
 
 def endpoint_of(call_act: Any, token: str, endpoint_id: str) -> Any:

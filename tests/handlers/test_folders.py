@@ -38,21 +38,6 @@ NOT_JSON = "Must be a JSON object, array or string."
 MARKUP = ("<script>alert(1)</script>", "javascript:alert(1)", '<img src=x onerror="alert(1)">')
 
 
-@pytest.fixture
-def owner(make: Factory) -> Any:
-    return make.user()
-
-
-@pytest.fixture
-def project(make: Factory, owner: Any) -> Any:
-    return make.project(owner)
-
-
-@pytest.fixture
-def token(make: Factory, owner: Any) -> str:
-    return make.token(owner)
-
-
 def folder_of(call_act: Any, token: str, folder_id: str) -> Any:
     response = call_act("folder", id=folder_id, token=token)
     return response.json.get("data") if response.status_code == 200 else None
