@@ -172,14 +172,18 @@ def test_list_returns_at_most_100_rows(make: Factory, call_act: Any, limit: str 
         ({"offset": "-1"}, "offset must be a whole number of at least 0"),
         ({"offset": "x"}, "offset must be a whole number of at least 0"),
         ({"offset": "9" * 30}, "offset is too large"),
+        ({"offset": "9223372036854775808"}, "offset is too large"),
+        ({"offset": "1" * 5000}, "offset is too large"),
         ({"is_active": "maybe"}, "is_active must be true, false, 1 or 0"),
     ],
 )
-def test_list_refuses_bad_filters_with_400(
-    make: Factory, call_act: Any, params: dict[str, str], message: str
+@pytest.mark.parametrize("act", ["flows", "flows_active"])
+def test_flow_lists_refuse_bad_filters_with_400(
+    make: Factory, call_act: Any, act: str, params: dict[str, str], message: str
 ) -> None:
+    """`flows` and `flows_active` share backend/flowlist.py's paging and filters."""
     _, project, token = owned(make)
-    response = call_act("flows", "GET", id=project.id, token=token, **params)
+    response = call_act(act, "GET", id=project.id, token=token, **params)
     assert response.status_code == 400
     assert response.json["message"] == f"Invalid request: {message}"
 
