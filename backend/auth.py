@@ -12,7 +12,7 @@ from typing import Any
 import bcrypt
 import jwt
 from flask import current_app
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 
 from backend.db import db
 from backend.errors import Forbidden, GatewayError, NotAuthenticated
@@ -208,14 +208,22 @@ def authenticate(token: str | None, policy: AuthPolicy) -> Caller:
 TOKEN_ACCOUNT = select(USERS.c.id, USERS.c.email, USERS.c.is_active, USERS.c.token_version).where(
     USERS.c.id == bindparam("user_id")
 )
-MEMBER_PROJECT = select(PROJECTS.c.id).where(
-    PROJECTS.c.id == bindparam("project_id"),
-    (PROJECTS.c.owner_id == bindparam("user_id"))
-    | exists().where(
-        MEMBERS.c.project_id == bindparam("project_id"),
-        MEMBERS.c.user_id == bindparam("user_id"),
-    ),
-)
+
+
+def member_of(project_id: Any) -> Select[Any]:
+    """The project's row if `user_id` owns it or is a member; `project_id` is a bound parameter,
+    or a column of an enclosing select (the subquery then correlates to that row)."""
+    return select(PROJECTS.c.id).where(
+        PROJECTS.c.id == project_id,
+        (PROJECTS.c.owner_id == bindparam("user_id"))
+        | exists().where(
+            MEMBERS.c.project_id == PROJECTS.c.id,
+            MEMBERS.c.user_id == bindparam("user_id"),
+        ),
+    )
+
+
+MEMBER_PROJECT = member_of(bindparam("project_id"))
 IS_MEMBER = exists(MEMBER_PROJECT)  # the same test as a column: needs `user_id`, `project_id`
 
 
@@ -296,3 +304,14 @@ def can_access(caller: Caller | None, project_id: str | None) -> bool:
 def require_access(call: Call, project_id: str | None, error: GatewayError | None = None) -> None:
     if not can_access(call.user, project_id):
         raise error or Forbidden()
+
+
+def caller_id(call: Call) -> str:
+    """The `user_id` parameter of a statement that tests membership (`member_of`) as a column."""
+    return call.user.user_id if call.user else ""
+
+
+def require_read_access(call: Call, project_id: str | None, member: bool) -> None:
+    """`require_access` when the membership test came as a column of the caller's own statement."""
+    if not (member and may_reach(call.user, project_id)):
+        raise Forbidden()

@@ -28,6 +28,7 @@ from backend.resilience import (
     DEFAULT_RETRY_DEADLINE,
     is_retryable,
 )
+from backend.transactions import reads_only
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MULTIPART = "multipart/form-data"
@@ -38,8 +39,9 @@ FALSY_IDS = (None, "", "0")
 def view(rest: str = "") -> FlaskResponse:
     action, args = resolve(request)
     g.action, g.call_args = action, args
-    call = build_call(request, action, args)
-    result = run(action, call)
+    with reads_only(action.read_only):
+        call = build_call(request, action, args)
+        result = run(action, call)
     if isinstance(result, Raw):
         return FlaskResponse(
             result.body, 200, headers=dict(result.headers), content_type=result.content_type

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import bindparam, exists, select, update
 
 from backend import audit
-from backend.auth import IS_MEMBER, may_reach, require_access
+from backend.auth import caller_id, member_of, require_access, require_read_access
 from backend.db import db
-from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.flowformat import activation_problems
 from backend.flowlist import Page
 from backend.models import AuditLog, Flow, FlowExecution
@@ -30,17 +30,23 @@ TOGGLE_CONFLICT = "Cannot toggle status: Flow is currently being executed"
 CHANGE_CONFLICT = "Cannot change status: Flow is currently being executed"
 INVALID_DEFINITION = "Flow definition is invalid"
 
-# The hot statements, built once (Core, named parameters `flow_id`, `now`, ...).
-READ_FLOW = select(FLOWS).where(FLOWS.c.id == bindparam("flow_id"))
-LOCK_FLOW = READ_FLOW.with_for_update()
+# The hot statements, built once (Core, named parameters `flow_id`, `user_id`, `now`, ...).
+LOCK_FLOW = select(FLOWS).where(FLOWS.c.id == bindparam("flow_id")).with_for_update()
 LIVE_EXECUTION = exists().where(
     EXECUTIONS.c.flow_id == bindparam("flow_id"),
     EXECUTIONS.c.status == "running",
     EXECUTIONS.c.lease_expires_at > bindparam("now"),
 )
 HAS_LIVE_EXECUTION = select(LIVE_EXECUTION)
-# After the lock: "may the caller touch it?" and "is it being executed?" in one round trip.
-ACCESS_AND_LIVE = select(IS_MEMBER.label("allowed"), LIVE_EXECUTION.label("live"))
+# The flow with "may the caller touch it?" (and, for a change, "is it being executed?") as
+# columns: one round trip. Only the flow row is locked; the subqueries read without locks.
+CALLER_ALLOWED = exists(member_of(FLOWS.c.project_id)).label("allowed")
+READ_WITH_ACCESS = select(FLOWS, CALLER_ALLOWED).where(FLOWS.c.id == bindparam("flow_id"))
+LOCK_FOR_CHANGE = (
+    select(FLOWS, CALLER_ALLOWED, LIVE_EXECUTION.label("live"))
+    .where(FLOWS.c.id == bindparam("flow_id"))
+    .with_for_update()
+)
 SET_STATUS = (
     update(FLOWS)
     .where(FLOWS.c.id == bindparam("flow_id"))
@@ -48,22 +54,16 @@ SET_STATUS = (
 )
 
 
-def fetch_flow(flow_id: str, *, lock: bool) -> dict[str, Any]:
-    statement = LOCK_FLOW if lock else READ_FLOW
-    row = db.session.execute(statement, {"flow_id": flow_id}).mappings().first()
+def lock_flow(flow_id: str) -> dict[str, Any]:
+    row = db.session.execute(LOCK_FLOW, {"flow_id": flow_id}).mappings().first()
     if row is None:
         raise NotFound("Flow not found")
     return dict(row)
 
 
-def lock_flow(flow_id: str) -> dict[str, Any]:
-    return fetch_flow(flow_id, lock=True)
-
-
 def load_flow(call: Call, flow_id: str) -> dict[str, Any]:
     """Read a flow without locking it: 404, then the member check (403), as legacy."""
-    row = fetch_flow(flow_id, lock=False)
-    require_access(call, row["project_id"])
+    row, _ = with_access(call, READ_WITH_ACCESS, {"flow_id": flow_id})
     return row
 
 
@@ -74,9 +74,26 @@ def has_live_execution(flow_id: str) -> bool:
 
 def load_for_change(call: Call, flow_id: str) -> dict[str, Any]:
     """Lock the flow row, then check the caller may touch it (404 before 403, as legacy)."""
-    row = lock_flow(flow_id)
-    require_access(call, row["project_id"])
-    return row
+    return lock_for_change(call, flow_id)[0]
+
+
+def lock_for_change(call: Call, flow_id: str) -> tuple[dict[str, Any], bool]:
+    """The locked row (404, then 403) and whether a live execution holds it, in one statement."""
+    params = {"flow_id": flow_id, "now": now()}
+    row, found = with_access(call, LOCK_FOR_CHANGE, params)
+    return row, bool(found["live"])
+
+
+def with_access(
+    call: Call, statement: Any, params: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run a flow select carrying the `allowed` column: (the flow's own columns, every column)."""
+    found = db.session.execute(statement, {**params, "user_id": caller_id(call)}).mappings()
+    row = found.first()
+    if row is None:
+        raise NotFound("Flow not found")
+    require_read_access(call, row["project_id"], bool(row["allowed"]))
+    return {column.name: row[column.name] for column in FLOWS.c}, dict(row)
 
 
 def change_status(
@@ -119,27 +136,9 @@ def write_status(
     return row_dict(FLOWS, {**row, "is_active": target, "updated_at": stamp})
 
 
-def access_and_live(call: Call, row: dict[str, Any]) -> tuple[bool, bool]:
-    """(may the caller touch the flow, does a live execution hold it), in one statement."""
-    caller = call.user
-    if caller is None or not may_reach(caller, row["project_id"]):
-        return False, False
-    params = {
-        "user_id": caller.user_id,
-        "project_id": row["project_id"],
-        "flow_id": row["id"],
-        "now": now(),
-    }
-    found = db.session.execute(ACCESS_AND_LIVE, params).one()
-    return bool(found.allowed), bool(found.live)
-
-
 def toggle(call: Call, flow_id: str, reason: str | None = None) -> dict[str, Any]:
-    """Lock (404), then access (403) and the execution check (409) in one round trip, write."""
-    row = lock_flow(flow_id)
-    allowed, live = access_and_live(call, row)
-    if not allowed:
-        raise Forbidden()
+    """Lock (404), access (403) and the execution check (409) in one round trip, then write."""
+    row, live = lock_for_change(call, flow_id)
     if live:
         raise Conflict(TOGGLE_CONFLICT)
     target = 0 if row["is_active"] else 1

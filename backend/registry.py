@@ -78,6 +78,11 @@ class Action:
     reads_body: bool
 
     @property
+    def read_only(self) -> bool:
+        """GET-only acts: their requests run without a transaction (`backend.transactions`)."""
+        return all(method == "GET" for method in self.methods)
+
+    @property
     def template(self) -> str:
         """The legacy spelling of the path: `/flow/{id}/toggle-active`."""
         return self.path.replace("<", "{").replace(">", "}")

@@ -19,7 +19,7 @@ from bench import limit
 STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
 NUMBER = re.compile(r"\b(?:\d+(?:\.\d+)?|NULL)\b")
 SPACE = re.compile(r"\s+")
-CONTROL = ("COMMIT", "ROLLBACK", "PING")
+CONTROL = ("COMMIT", "ROLLBACK", "PING", "SET AUTOCOMMIT = 0", "SET AUTOCOMMIT = 1")
 
 
 @contextmanager
@@ -48,7 +48,7 @@ def shape(sql: str) -> str:
 
 
 def statements(wire: list[str]) -> list[str]:
-    """The SQL proper: no COMMIT, ROLLBACK or PING."""
+    """The SQL proper: no COMMIT, ROLLBACK, PING or autocommit switch."""
     return [shape(sql) for sql in wire if sql.strip().upper() not in CONTROL]
 
 

@@ -29,12 +29,18 @@ TOKEN_CHECK = (
     "SELECT users.id, users.email, users.is_active, users.token_version \n"
     "FROM users \nWHERE users.id = %(id_1)s"
 )
-MEMBERSHIP = (
-    "SELECT projects.id \nFROM projects \n"
-    "WHERE projects.id = %(id_1)s AND (projects.owner_id = %(owner_id_1)s OR (EXISTS (SELECT * \n"
+MEMBER_TEST = (
+    "(projects.owner_id = %(user_id)s OR (EXISTS (SELECT * \n"
     "FROM project_members \n"
-    "WHERE project_members.project_id = %(project_id_1)s "
-    "AND project_members.user_id = %(user_id_1)s)))"
+    "WHERE project_members.project_id = projects.id "
+    "AND project_members.user_id = %(user_id)s)))"
+)
+MEMBERSHIP = (
+    f"SELECT projects.id \nFROM projects \nWHERE projects.id = %(project_id)s AND {MEMBER_TEST}"
+)
+ALLOWED = (
+    "EXISTS (SELECT projects.id \nFROM projects \n"
+    f"WHERE projects.id = flows.project_id AND {MEMBER_TEST}) AS allowed"
 )
 FLOW_COLUMNS = (
     "flows.id, flows.name, flows.description, flows.project_id, flows.folder_id, "
@@ -43,26 +49,16 @@ FLOW_COLUMNS = (
     "flows.complexity_score"
 )
 FLOW_DETAIL = (
-    f"SELECT {FLOW_COLUMNS}, folders.name AS folder_name \n"
+    f"SELECT {FLOW_COLUMNS}, folders.name AS folder_name, {ALLOWED} \n"
     "FROM flows LEFT OUTER JOIN folders ON folders.id = flows.folder_id \n"
-    "WHERE flows.id = %(id_1)s"
+    "WHERE flows.id = %(flow_id)s"
 )
-LOCK_FLOW = f"SELECT {FLOW_COLUMNS} \nFROM flows \nWHERE flows.id = %(id_1)s FOR UPDATE"
-ACCESS_AND_LIVE = (
-    "SELECT EXISTS (SELECT projects.id \nFROM projects \n"
-    "WHERE projects.id = %(project_id)s AND (projects.owner_id = %(user_id)s "
-    "OR (EXISTS (SELECT * \n"
-    "FROM project_members \n"
-    "WHERE project_members.project_id = %(project_id)s "
-    "AND project_members.user_id = %(user_id)s)))) AS allowed, EXISTS (SELECT * \n"
+LOCK_FOR_CHANGE = (
+    f"SELECT {FLOW_COLUMNS}, {ALLOWED}, EXISTS (SELECT * \n"
     "FROM flow_executions \n"
     "WHERE flow_executions.flow_id = %(flow_id)s AND flow_executions.status = %(status_1)s "
-    "AND flow_executions.lease_expires_at > %(now)s) AS live"
-)
-LIVE_EXECUTION = (
-    "SELECT EXISTS (SELECT * \nFROM flow_executions \n"
-    "WHERE flow_executions.flow_id = %(flow_id_1)s AND flow_executions.status = %(status_1)s "
-    "AND flow_executions.lease_expires_at > %(lease_expires_at_1)s) AS anon_1"
+    "AND flow_executions.lease_expires_at > %(now)s) AS live \n"
+    "FROM flows \nWHERE flows.id = %(flow_id)s FOR UPDATE"
 )
 UPDATE_FLOW = (
     "UPDATE flows SET is_active=%(is_active)s, updated_at=%(updated_at)s WHERE flows.id = %(id_1)s"
@@ -122,9 +118,7 @@ def token_check(cur: Any, ctx: Context) -> None:
 
 
 def membership(cur: Any, ctx: Context, project_id: str) -> None:
-    params = {"id_1": project_id, "owner_id_1": ctx.user_id}
-    params |= {"project_id_1": project_id, "user_id_1": ctx.user_id}
-    cur.execute(MEMBERSHIP, params)
+    cur.execute(MEMBERSHIP, {"project_id": project_id, "user_id": ctx.user_id})
     cur.fetchall()
 
 
@@ -135,9 +129,10 @@ def health(cur: Any, ctx: Context, i: int) -> None:
 
 def flow_read(cur: Any, ctx: Context, i: int) -> None:
     token_check(cur, ctx)
-    cur.execute(FLOW_DETAIL, {"id_1": ctx.flow_ids[i % len(ctx.flow_ids)]})
-    row = cur.fetchone()
-    membership(cur, ctx, row[3])
+    cur.execute(
+        FLOW_DETAIL, {"flow_id": ctx.flow_ids[i % len(ctx.flow_ids)], "user_id": ctx.user_id}
+    )
+    cur.fetchone()
 
 
 def flow_list(cur: Any, ctx: Context, i: int) -> None:
@@ -158,13 +153,11 @@ def flow_list_active(cur: Any, ctx: Context, i: int) -> None:
 def toggle(cur: Any, ctx: Context, i: int) -> None:
     flow_id = ctx.flow_ids[i % len(ctx.flow_ids)]
     token_check(cur, ctx)
-    cur.execute(LOCK_FLOW, {"id_1": flow_id})
+    stamp = now()
+    params = {"flow_id": flow_id, "user_id": ctx.user_id, "status_1": "running", "now": stamp}
+    cur.execute(LOCK_FOR_CHANGE, params)
     row = cur.fetchone()
     old = int(row[7])
-    stamp = now()
-    params = {"user_id": ctx.user_id, "project_id": row[3], "flow_id": flow_id}
-    cur.execute(ACCESS_AND_LIVE, {**params, "status_1": "running", "now": stamp})
-    cur.fetchall()
     cur.execute(UPDATE_FLOW, {"is_active": 1 - old, "updated_at": stamp, "id_1": flow_id})
     cur.execute(
         INSERT_AUDIT,

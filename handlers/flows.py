@@ -8,10 +8,10 @@ import json
 from itertools import count
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from backend import flowformat, flowlist, flowstatus
-from backend.auth import ANY_TOKEN, require_access
+from backend.auth import ANY_TOKEN, caller_id, require_access, require_read_access
 from backend.db import db
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.integrity import execute_unique
@@ -36,6 +36,12 @@ UI_TAIL = ("is_active", "created_by", "created_at", "updated_at")
 COPIED = ("description", "project_id", "folder_id", "flow_data", "flow_inputs", "ui_data")
 COPIED_AI = ("ai_version", "generation_strategy", "complexity_score")
 COPY_ROOM = len(" (Copy 10000)")
+# The detail read, built once: the flow, its folder's name and the caller's membership (a column).
+FLOW_DETAIL = (
+    select(FLOWS, FOLDERS.c.name.label("folder_name"), flowstatus.CALLER_ALLOWED)
+    .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
+    .where(FLOWS.c.id == bindparam("flow_id"))
+)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -43,15 +49,11 @@ COPY_ROOM = len(" (Copy 10000)")
 
 def load_flow(call: Call, flow_id: str) -> dict[str, Any]:
     """The row plus `folder_name`: 404 «Flow not found», then 403 unless a member (as legacy)."""
-    statement = (
-        select(FLOWS, FOLDERS.c.name.label("folder_name"))
-        .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
-        .where(FLOWS.c.id == flow_id)
-    )
-    row = db.session.execute(statement).mappings().first()
+    params = {"flow_id": flow_id, "user_id": caller_id(call)}
+    row = db.session.execute(FLOW_DETAIL, params).mappings().first()
     if row is None:
         raise NotFound("Flow not found")
-    require_access(call, row["project_id"])
+    require_read_access(call, row["project_id"], bool(row["allowed"]))
     return dict(row)
 
 

@@ -1,4 +1,5 @@
-"""The pool sends no round trip that tells nothing, and still replaces dead connections (MariaDB).
+"""No round trip that tells nothing (MariaDB): the pool still replaces dead connections, and
+read-only acts run without a transaction, so they send no COMMIT.
 
 Round trips are counted on the wire (every command PyMySQL sends), never timed.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from backend import create_app, engine_options
 from backend.db import db
+from backend.models import McpClientToken
 from tests import conftest
 
 HEALTH = "/gassapi2/backend/?act=health"
@@ -83,7 +85,7 @@ def test_a_busy_connection_is_neither_pinged_nor_rolled_back_after_its_commit(
         assert client.get(HEALTH).status_code == 200
         with wire() as sent:
             assert client.get(HEALTH).status_code == 200
-    assert sent == ["SELECT 1", "COMMIT"]
+    assert sent == ["SELECT 1"]
 
 
 def test_a_connection_idle_past_the_threshold_is_pinged_first(mysql_url: str) -> None:
@@ -93,7 +95,7 @@ def test_a_connection_idle_past_the_threshold_is_pinged_first(mysql_url: str) ->
         time.sleep(0.1)
         with wire() as sent:
             assert client.get(HEALTH).status_code == 200
-    assert sent == ["PING", "SELECT 1", "COMMIT"]
+    assert sent == ["PING", "SELECT 1"]
 
 
 def test_a_connection_killed_while_idle_is_replaced_without_an_error(mysql_url: str) -> None:
@@ -153,5 +155,66 @@ def test_zero_threshold_keeps_the_stock_ping_on_every_checkout(mysql_url: str) -
         client = application.test_client()
         assert client.get(HEALTH).status_code == 200
         with wire() as sent:
-            assert client.get(HEALTH).status_code == 200
+            response = client.put(
+                "/gassapi2/backend/?act=flow_toggle_active&id=flow_missing",
+                headers={"Authorization": "Bearer not-a-token"},
+            )
+        assert response.status_code == 401
     assert sent[0] == "PING" and sent[-1] == "ROLLBACK"
+
+
+# --- read-only acts run without a transaction ------------------------------------------------
+
+
+def test_a_read_act_sends_no_commit_only_its_selects(
+    mysql_url: str, client: Any, call_act: Any, make: Any, project: Any, token: str
+) -> None:
+    flow = make.flow(project)
+    assert call_act("flow", id=flow.id, token=token).status_code == 200
+    with wire() as sent:
+        response = call_act("flow", id=flow.id, token=token)
+    assert response.status_code == 200 and response.json["data"]["id"] == flow.id
+    assert len(sent) == 2  # the token's account, then the flow with the caller's membership
+    assert all(statement.startswith("SELECT") for statement in sent)
+
+
+def test_a_write_after_a_read_runs_in_one_committed_transaction(
+    mysql_url: str, client: Any, call_act: Any, make: Any, project: Any, token: str
+) -> None:
+    flow = make.flow(project, is_active=1)
+    assert call_act("flow", id=flow.id, token=token).status_code == 200
+    with wire() as sent:
+        response = call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
+    assert response.status_code == 200 and response.json["data"]["is_active"] == 0
+    assert sent[0] == "SET AUTOCOMMIT = 0" and sent[-1] == "COMMIT"
+    assert make.flow_row(flow.id)["is_active"] == 0
+    assert len(make.audit_rows(flow.id)) == 1
+
+
+def test_a_read_act_that_writes_opens_the_transaction_at_its_first_write(
+    mysql_url: str, client: Any, call_act: Any, make: Any, project: Any
+) -> None:
+    flow = make.flow(project)
+    mcp_token = make.mcp_token(project)  # never validated: this read stamps last_validated_at
+    with wire() as sent:
+        response = call_act("flow", id=flow.id, token=mcp_token)
+    assert response.status_code == 200
+    first_write = next(i for i, s in enumerate(sent) if s.startswith("UPDATE mcp_client_tokens"))
+    assert sent[first_write - 1] == "SET AUTOCOMMIT = 0"
+    assert all(s.startswith(("SELECT", "SET AUTOCOMMIT")) for s in sent[:first_write])
+    assert sent[-1] == "COMMIT"
+    stamped = make.rows(McpClientToken, project_id=project.id)
+    assert stamped[0]["last_validated_at"] is not None
+
+
+def test_a_refused_read_leaves_nothing_open_on_the_connection(
+    mysql_url: str, app: Flask, call_act: Any, make: Any, project: Any
+) -> None:
+    flow = make.flow(project)
+    stranger = make.token(make.user())
+    with wire() as sent:
+        assert call_act("flow", id=flow.id, token=stranger).status_code == 403
+        assert call_act("flow", id="flow_missing", token=stranger).status_code == 404
+    assert "COMMIT" not in sent and "ROLLBACK" not in sent
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT @@in_transaction").scalar() == 0
