@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,6 +82,11 @@ USER_COLUMNS = (
     "users.id, users.email, users.password_hash, users.name, users.avatar_url, users.is_active, "
     "users.email_verified, users.password_reset_token, users.password_reset_token_expires_at, "
     "users.token_version, users.last_login_at, users.created_at, users.updated_at"
+)
+LOGIN_FAILURES = (
+    "SELECT count(*) AS count_1 \nFROM audit_logs \n"
+    "WHERE audit_logs.action = %(action_1)s AND audit_logs.resource_type = %(resource_type_1)s "
+    "AND audit_logs.resource_id = %(resource_id_1)s AND audit_logs.created_at >= %(created_at_1)s"
 )
 USER_BY_EMAIL = f"SELECT {USER_COLUMNS} \nFROM users \nWHERE users.email = %(email_1)s"
 INSERT_REFRESH = (
@@ -182,6 +187,9 @@ def toggle(cur: Any, ctx: Context, i: int) -> None:
 
 
 def login(cur: Any, ctx: Context, i: int) -> None:
+    window = {"action_1": "login_failed", "resource_type_1": "user", "resource_id_1": ctx.email}
+    cur.execute(LOGIN_FAILURES, {**window, "created_at_1": now() - timedelta(minutes=15)})
+    cur.fetchall()
     cur.execute(USER_BY_EMAIL, {"email_1": ctx.email})
     row = cur.fetchone()
     bcrypt.checkpw(ctx.password.encode(), ("$2b$" + row[2][4:]).encode())
