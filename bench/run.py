@@ -499,7 +499,9 @@ def capture_wire(
         if body:
             headers["Content-Type"] = "application/json"
 
-        def send(s: Scenario = scenario, i: str = ident, h: dict[str, str] = headers, b: Any = body) -> Any:
+        def send(
+            s: Scenario = scenario, i: str = ident, h: dict[str, str] = headers, b: Any = body
+        ) -> Any:
             return client.open(s.path.replace("{id}", i), method=s.method, headers=h, data=b)
 
         send()  # steady state, as under wrk: no autocommit switch left over from another act
