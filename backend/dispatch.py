@@ -4,7 +4,7 @@ import json
 import math
 import re
 import time
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from flask import Request, current_app, g, request
@@ -22,7 +22,7 @@ from backend.errors import (
     PayloadTooLarge,
     RouteNotFound,
 )
-from backend.registry import METHODS, Action, Call, Client, Raw, Reply, registry
+from backend.registry import METHODS, Action, BodySource, Call, Client, Raw, Reply, registry
 from backend.resilience import (
     DEFAULT_LOCK_WAIT_TIMEOUT,
     DEFAULT_RETRY_DEADLINE,
@@ -195,17 +195,28 @@ def schema_instance(schema_cls: type) -> Any:
 
 
 def load_data(req: Request, action: Action) -> dict[str, Any]:
-    if not action.reads_body:
-        return {}
     body = read_body(req)
     return schema_instance(action.schema).load(body) if action.schema else body
+
+
+def body_loader(req: Request, action: Action) -> BodySource:
+    """What `call.data` loads on first read: the handler's 404/403 checks come first (legacy).
+
+    Only a Content-Length already over the limit is refused here, before the handler: that costs
+    nothing, and no row is looked up or locked for a body that could never be read.
+    """
+    if not action.reads_body:
+        return {}
+    if (req.content_length or 0) > current_app.config["MAX_BODY_BYTES"]:
+        raise PayloadTooLarge()
+    return partial(load_data, req, action)
 
 
 def build_call(req: Request, action: Action, args: dict[str, str]) -> Call:
     user, token = caller_for(req, action.auth)
     g.user_id = user.user_id if user else None
     return Call(
-        data=load_data(req, action),
+        data=body_loader(req, action),
         args=args,
         user=user,
         query=req.args.to_dict(),
@@ -224,6 +235,7 @@ def run(action: Action, call: Call) -> Any:
     At most DB_RETRY_ATTEMPTS runs, and another run only while one more full lock wait still
     fits in DB_RETRY_DEADLINE_SECONDS: three 10 s lock waits would outlast gunicorn's 30 s
     worker timeout and the client would get a dropped connection instead of the 503.
+    Every run gets the same `call`, so a body already read is not read again.
     """
     config = current_app.config
     attempts = max(1, int(config["DB_RETRY_ATTEMPTS"]))

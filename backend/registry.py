@@ -6,7 +6,8 @@ Werkzeug's `Map` matches the REST form; the `?act=` and path-style forms look th
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -36,17 +37,49 @@ class Client:
     user_agent: str | None = None
 
 
+BodySource = Mapping[str, Any] | Callable[[], dict[str, Any]]
+
+
+class Body:
+    """A request body, given as is or as a loader; the first `read` loads it and keeps it."""
+
+    def __init__(self, source: BodySource) -> None:
+        self._load = source if callable(source) else partial(dict, source)
+        self._value: dict[str, Any] | None = None
+
+    def read(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = self._load()
+        return self._value
+
+
 @dataclass(frozen=True)
 class Call:
-    """Everything a handler may read. Handlers never touch `flask.request`."""
+    """Everything a handler may read. Handlers never touch `flask.request`.
 
-    data: dict[str, Any] = field(default_factory=dict)
+    `data` is the body: a dict, or a loader that parses and validates it. The loader runs on the
+    first read of `call.data`, so a handler reads it after its own 404/403 checks (the legacy
+    order); the result is kept, and a run retried after a deadlock reads the same value.
+    """
+
+    data: InitVar[BodySource] = dict
     args: Mapping[str, str] = field(default_factory=dict)
     user: Caller | None = None
     query: Mapping[str, str] = field(default_factory=dict)
     client: Client = field(default_factory=Client)
     token: str | None = None
     token_in_header: bool = False  # False for a token from `?token=` or a form field
+    body: Body = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self, data: BodySource) -> None:
+        object.__setattr__(self, "body", Body(data))
+
+    def read_data(self) -> dict[str, Any]:
+        return self.body.read()
+
+
+# Set after `@dataclass`, which would otherwise take the property for the default of `data`.
+Call.data = property(Call.read_data)  # type: ignore[assignment,method-assign]
 
 
 @dataclass(frozen=True)
