@@ -136,13 +136,19 @@ def write_status(
     return row_dict(FLOWS, {**row, "is_active": target, "updated_at": stamp})
 
 
-def toggle(call: Call, flow_id: str, reason: str | None = None) -> dict[str, Any]:
+def reason(call: Call) -> str | None:
+    """The body's optional `reason`: read once the flow has passed its 404/403 checks."""
+    return call.data.get("reason")
+
+
+def toggle(call: Call, flow_id: str) -> dict[str, Any]:
     """Lock (404), access (403) and the execution check (409) in one round trip, then write."""
     row, live = lock_for_change(call, flow_id)
+    why = reason(call)
     if live:
         raise Conflict(TOGGLE_CONFLICT)
     target = 0 if row["is_active"] else 1
-    return write_status(call, row, target, via="flow_toggle_active", reason=reason)
+    return write_status(call, row, target, via="flow_toggle_active", reason=why)
 
 
 # --- explicit status: activate, deactivate, batch ----------------------------------------------
@@ -155,14 +161,13 @@ def check_activatable(row: dict[str, Any], message: str = INVALID_DEFINITION) ->
         raise ValidationFailed(problems, message)
 
 
-def set_active(
-    call: Call, flow_id: str, target: int, *, via: str, reason: str | None = None
-) -> dict[str, Any]:
+def set_active(call: Call, flow_id: str, target: int, *, via: str) -> dict[str, Any]:
     """Idempotent explicit status; activating an inactive flow validates its definition first."""
     row = load_for_change(call, flow_id)
+    why = reason(call)
     if target and not row["is_active"]:
         check_activatable(row)
-    return change_status(call, row, target, via=via, reason=reason)
+    return change_status(call, row, target, via=via, reason=why)
 
 
 def lock_flows(project_id: str, flow_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -178,11 +183,14 @@ def lock_flows(project_id: str, flow_ids: Sequence[str]) -> dict[str, dict[str, 
     return rows
 
 
-def set_many(
-    call: Call, project_id: str, flow_ids: Sequence[str], target: int, reason: str | None = None
-) -> list[dict[str, Any]]:
-    """All or nothing: the first refusal (404, 409, 422) names its flow and rolls back the rest."""
+def set_many(call: Call, project_id: str) -> list[dict[str, Any]]:
+    """Set the body's `flow_ids` to its `is_active`, all or nothing; the body is read after 403.
+
+    The first refusal (404, 409, 422) names its flow and rolls back the rest.
+    """
     require_access(call, project_id)
+    data = call.data
+    flow_ids, target = data["flow_ids"], int(data["is_active"])
     rows = lock_flows(project_id, flow_ids)
     changed = {}
     for flow_id in sorted(flow_ids):
@@ -191,7 +199,7 @@ def set_many(
             check_activatable(row, f"{INVALID_DEFINITION}: {flow_id}")
         conflict = f"Cannot change status of {flow_id}: Flow is currently being executed"
         changed[flow_id] = change_status(
-            call, row, target, via="flows_set_active", reason=reason, conflict=conflict
+            call, row, target, via="flows_set_active", reason=data.get("reason"), conflict=conflict
         )
     return [changed[flow_id] for flow_id in flow_ids]
 

@@ -15,7 +15,7 @@ from schemas.flow_status import ReasonIn, SetActiveIn
     summary="Toggle flow active status",
 )
 def flow_toggle_active(call: Call) -> Reply:
-    flow = flowstatus.toggle(call, call.args["id"], call.data.get("reason"))
+    flow = flowstatus.toggle(call, call.args["id"])
     return Reply(flow, "Flow activated" if flow["is_active"] else "Flow deactivated")
 
 
@@ -28,9 +28,7 @@ def flow_toggle_active(call: Call) -> Reply:
     summary="Activate flow (validates its definition first)",
 )
 def flow_activate(call: Call) -> Reply:
-    flow = flowstatus.set_active(
-        call, call.args["id"], 1, via="flow_activate", reason=call.data.get("reason")
-    )
+    flow = flowstatus.set_active(call, call.args["id"], 1, via="flow_activate")
     return Reply(flow, "Flow activated successfully")
 
 
@@ -43,9 +41,7 @@ def flow_activate(call: Call) -> Reply:
     summary="Deactivate flow",
 )
 def flow_deactivate(call: Call) -> Reply:
-    flow = flowstatus.set_active(
-        call, call.args["id"], 0, via="flow_deactivate", reason=call.data.get("reason")
-    )
+    flow = flowstatus.set_active(call, call.args["id"], 0, via="flow_deactivate")
     return Reply(flow, "Flow deactivated successfully")
 
 
@@ -70,11 +66,8 @@ def flows_active(call: Call) -> Reply:
     summary="Set the active status of several flows of a project at once",
 )
 def flows_set_active(call: Call) -> Reply:
-    target = int(call.data["is_active"])
-    flows = flowstatus.set_many(
-        call, call.args["id"], call.data["flow_ids"], target, call.data.get("reason")
-    )
-    return Reply(flows, "Flows activated" if target else "Flows deactivated")
+    flows = flowstatus.set_many(call, call.args["id"])
+    return Reply(flows, "Flows activated" if call.data["is_active"] else "Flows deactivated")
 
 
 @action(
