@@ -165,8 +165,9 @@ def full_row(values: dict[str, Any]) -> dict[str, Any]:
     summary="Create flow for a project",
 )
 def flow_create(call: Call) -> Reply:
-    project_id, data = call.args["id"], call.data
+    project_id = call.args["id"]
     require_access(call, project_id)
+    data = call.data
     inputs = inputs_text(data.get("flow_inputs"))
     folder_id = folder_for(project_id, data.get("folder_id"))
     texts = definition(data.get("flow_data"))
