@@ -173,8 +173,9 @@ def project_delete(call: Call) -> Reply:
     summary="Add member to project",
 )
 def project_add_member(call: Call) -> Reply:
-    project_id, user_id = call.args["id"], call.data["user_id"]
+    project_id = call.args["id"]
     require_access(call, project_id, Forbidden("Access denied"))
+    user_id = call.data["user_id"]
     if user_id == call.user.user_id:
         raise BadRequest()
     check_new_member(project_id, user_id)
