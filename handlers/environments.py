@@ -193,9 +193,9 @@ def environment_update(call: Call) -> Reply:
     summary="Make the environment its project's default (mcp2 set_default_environment)",
 )
 def environment_set_default(call: Call) -> Reply:
+    env = locked_environment(call)
     if call.data:
         raise BadRequest(SET_DEFAULT_TAKES_NO_BODY)
-    env = locked_environment(call)
     make_default(env, now())
     return Reply(row_dict(ENVIRONMENTS, fetch_environment(env["id"])), "Environment updated")
 
