@@ -172,11 +172,12 @@ def flow_execution_heartbeat(call: Call) -> Reply:
 )
 def flow_execution_finish(call: Call) -> Reply:
     load_execution(call, call.args["id"])
+    data = call.data
     row = fetch_execution(call.args["id"], lock=True)
     require_running(row)
-    result = call.data.get("result")
+    result = data.get("result")
     values = {
-        "status": call.data["status"],
+        "status": data["status"],
         "finished_at": now(),
         "result": None if result is None else php_json(result),
     }
