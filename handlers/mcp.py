@@ -149,10 +149,12 @@ def mcp_validate(call: Call) -> Reply:
     summary="Validate MCP token (mcp2 validate_token; the token may be in the JSON body)",
 )
 def mcp_validate_post(call: Call) -> Reply:
-    body_token = call.data.get("token")
-    if not isinstance(body_token, str):
-        body_token = None
-    return validation(call.token or call.query.get("token") or body_token)
+    return validation(call.token or call.query.get("token") or body_token(call))
+
+
+def body_token(call: Call) -> str | None:
+    token = call.data.get("token")
+    return token if isinstance(token, str) else None
 
 
 @action(
