@@ -303,8 +303,8 @@ def refresh(call: Call) -> Reply:
     summary="Change the caller's password and revoke every session",
 )
 def change_password(call: Call) -> Reply:
+    current, new = call.data["current_password"], call.data["new_password"]  # before the 404
     user = load_user(call.user.user_id)
-    current, new = call.data["current_password"], call.data["new_password"]
     if not verify_password(current, user.password_hash):
         raise BadRequest("Current password is incorrect")
     if new == current:

@@ -105,8 +105,9 @@ def profile(call: Call) -> Reply:
     summary="Update the current user's name, e-mail or avatar",
 )
 def profile_update(call: Call) -> Reply:
+    changes = call.data  # the body before the user lookup, as legacy
     user = load_user(call.user.user_id)
-    save_user(user, call.data, BadRequest("Email already exists"))
+    save_user(user, changes, BadRequest("Email already exists"))
     return Reply({"user": user_object(user)}, "Profile updated successfully")
 
 
@@ -203,8 +204,10 @@ def user(call: Call) -> Reply:
     summary="Update your own name, e-mail or active flag",
 )
 def user_update(call: Call) -> Reply:
-    found = load_user(own_user_id(call, from_header=True))
-    save_user(found, call.data, Conflict("Email already exists"))
+    user_id = own_user_id(call, from_header=True)
+    changes = call.data  # after the id and CSRF checks, before the 404: the legacy order
+    found = load_user(user_id)
+    save_user(found, changes, Conflict("Email already exists"))
     return Reply(user_object(found), "User updated successfully")
 
 
