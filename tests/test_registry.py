@@ -80,3 +80,22 @@ def test_acts_view_is_read_only() -> None:
 def test_every_registered_act_resolves_to_a_handler() -> None:
     for act, path in registry.acts.items():
         assert any(action.path == path for _, action in registry.actions()), act
+
+
+def test_call_data_may_be_a_plain_dict() -> None:
+    assert Call(data={"name": "A"}).data == {"name": "A"}
+    assert Call().data == {}
+
+
+def test_call_data_from_a_loader_is_loaded_on_first_read_and_kept() -> None:
+    loads: list[int] = []
+
+    def load() -> dict[str, int]:
+        loads.append(1)
+        return {"n": len(loads)}
+
+    call = Call(data=load)
+    assert loads == []
+    assert call.data == {"n": 1}
+    assert call.data is call.data
+    assert loads == [1]

@@ -1,5 +1,6 @@
 """Deadlocks and lock-wait timeouts are retried a bounded number of times, then answered 503."""
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from backend import create_app, flowstatus
+from backend import create_app, dispatch, flowstatus
 from backend.dispatch import retry_fits
 from backend.error_handlers import DATABASE_BUSY
 from backend.resilience import is_retryable, is_unavailable
@@ -122,6 +123,39 @@ def test_a_deadlock_is_retried_and_the_toggle_succeeds(
     assert response.status_code == 200
     assert len(calls) == 2
     assert len(make.audit_rows(seeded["flow"].id)) == 1
+
+
+def test_a_retried_run_reuses_the_body_read_by_the_first(
+    client: Any, seeded: dict[str, Any], make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run reads the body, then deadlocks; the second gets the kept value."""
+    reads: list[int] = []
+    real_read, real_write = dispatch.read_body, flowstatus.write_status
+    errors = [db_error(1213, "Deadlock found")]
+
+    def read_body(*args: Any) -> Any:
+        reads.append(1)
+        return real_read(*args)
+
+    def write_status(*args: Any, **kwargs: Any) -> Any:
+        if errors:
+            raise errors.pop(0)
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch, "read_body", read_body)
+    monkeypatch.setattr(flowstatus, "write_status", write_status)
+    response = call_act(
+        client,
+        "flow_toggle_active",
+        "PUT",
+        id=seeded["flow"].id,
+        token=seeded["token"],
+        json={"reason": "retried"},
+    )
+    assert response.status_code == 200
+    assert not errors
+    assert len(reads) == 1
+    assert json.loads(make.audit_rows(seeded["flow"].id)[0]["metadata"])["reason"] == "retried"
 
 
 def test_deadlocks_past_the_retry_budget_answer_503_busy(
