@@ -69,17 +69,17 @@ class Call:
     client: Client = field(default_factory=Client)
     token: str | None = None
     token_in_header: bool = False  # False for a token from `?token=` or a form field
-    body: Body = field(init=False, repr=False, compare=False)
+    _body: Body = field(init=False, repr=False, compare=False)
 
     def __post_init__(self, data: BodySource) -> None:
-        object.__setattr__(self, "body", Body(data))
+        object.__setattr__(self, "_body", Body(data))
 
-    def read_data(self) -> dict[str, Any]:
-        return self.body.read()
+    def _read_data(self) -> dict[str, Any]:
+        return self._body.read()
 
 
 # Set after `@dataclass`, which would otherwise take the property for the default of `data`.
-Call.data = property(Call.read_data)  # type: ignore[assignment,method-assign]
+Call.data = property(Call._read_data)  # type: ignore[assignment,method-assign]
 
 
 @dataclass(frozen=True)
