@@ -55,13 +55,14 @@ def install(engine: Engine) -> None:
         if not dbapi_connection.autocommit_mode:
             rollback(dbapi_connection)
 
+    def do_begin(dbapi_connection: Any) -> None:
+        # Here, not in a "begin" event: SQLAlchemy wraps what `do_begin` raises (a connection
+        # that died in the pool answers 503 and is replaced), but not what an event raises.
+        dbapi_connection.autocommit(READ_ONLY.get())
+
+    dialect.do_begin = do_begin  # type: ignore[method-assign]
     dialect.do_commit = do_commit  # type: ignore[method-assign]
     dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-
-    @event.listens_for(engine, "begin")
-    def _mode(conn: Any) -> None:
-        if not conn.invalidated:
-            conn.connection.dbapi_connection.autocommit(READ_ONLY.get())
 
     @event.listens_for(engine, "before_cursor_execute")
     def _first_write(conn: Any, cursor: Any, statement: str, *_: Any) -> None:

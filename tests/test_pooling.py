@@ -218,3 +218,20 @@ def test_a_refused_read_leaves_nothing_open_on_the_connection(
     assert "COMMIT" not in sent and "ROLLBACK" not in sent
     with app.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT @@in_transaction").scalar() == 0
+
+
+def test_a_connection_that_died_before_a_mode_switch_answers_503_and_is_replaced(
+    mysql_url: str,
+) -> None:
+    with gateway(mysql_url) as application:
+        client = application.test_client()
+        with application.app_context():
+            own = db.session.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+            db.session.commit()
+            db.session.remove()
+        assert client.get(HEALTH).status_code == 200  # the connection is now in autocommit
+        kill(mysql_url, own)
+        login = {"email": "nobody@example.com", "password": "Wrong-Password1"}
+        refused = client.post("/gassapi2/backend/?act=login", json=login)  # SET AUTOCOMMIT = 0
+        assert refused.status_code == 503 and refused.json["success"] is False, refused.json
+        assert client.post("/gassapi2/backend/?act=login", json=login).status_code == 401
