@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 
 from backend import audit
 from backend.auth import caller_id, member_of, require_access, require_read_access
@@ -228,10 +228,20 @@ def history_entry(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def history(flow: dict[str, Any], page: Page) -> list[dict[str, Any]]:
+# The legacy `audit_logs` has single-column indexes only. Left alone, MariaDB intersects those on
+# action, resource_type and project_id and sorts every status change of the project: 172 ms per
+# page at 44,000 audit rows, growing with every toggle. Without them it reads the `created_at`
+# index backwards until the page is full (0.4 ms), or uses the opt-in `gw_audit_resource_idx`.
+HISTORY_INDEX_HINT = (
+    "IGNORE INDEX (audit_logs_action_idx, audit_logs_resource_type_idx, audit_logs_project_idx)"
+)
+
+
+def history_statement(flow: dict[str, Any], page: Page) -> Select[Any]:
     """Newest first; audit ids are time-ordered, so they break ties within one second."""
     statement = (
         select(AUDIT)
+        .with_hint(AUDIT, HISTORY_INDEX_HINT, "mysql")
         .where(
             AUDIT.c.project_id == flow["project_id"],
             AUDIT.c.resource_type == "flow",
@@ -240,5 +250,9 @@ def history(flow: dict[str, Any], page: Page) -> list[dict[str, Any]]:
         )
         .order_by(AUDIT.c.created_at.desc(), AUDIT.c.id.desc())
     )
-    rows = db.session.execute(page.apply(statement)).mappings()
+    return page.apply(statement)
+
+
+def history(flow: dict[str, Any], page: Page) -> list[dict[str, Any]]:
+    rows = db.session.execute(history_statement(flow, page)).mappings()
     return [history_entry(row) for row in rows]

@@ -1,10 +1,17 @@
 """flow_activate, flow_deactivate, flows_active, flows_set_active, flow_status_history."""
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import insert, text
 
+from backend import flowstatus
+from backend.db import db
+from backend.flowlist import Page
+from backend.models import AuditLog
 from tests.factories import Factory
 
 BROKEN_FLOW = {"version": "1.0", "steps": [{"id": "s1", "name": "No URL"}]}
@@ -487,6 +494,40 @@ def test_status_history_pages_and_shows_only_that_flow(make: Factory, call_act: 
     assert [e["new_status"] for e in page.json["data"]] == [1, 0]
     everything = call_act("flow_status_history", "GET", id=flow.id, token=token)
     assert len(everything.json["data"]) == 3
+
+
+def test_status_history_reads_the_newest_audit_rows_not_the_whole_project(
+    app: Flask, database_url: str, make: Factory
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("MariaDB's plan on the legacy audit_logs indexes")
+    _, flow, _ = owned_flow(make)
+    stamp = datetime(2026, 1, 1)
+    rows = [
+        {
+            "id": f"audit_{i:016x}",
+            "project_id": flow.project_id,
+            "action": flowstatus.STATUS_CHANGED,
+            "resource_type": "flow",
+            "resource_id": flow.id if i % 20 == 0 else f"flow_other_{i % 20}",
+            "created_at": stamp + timedelta(seconds=i),
+            "category": "flow",
+            "severity": "low",
+        }
+        for i in range(4000)
+    ]
+    with app.app_context():
+        db.session.execute(insert(AuditLog.__table__), rows)
+        db.session.commit()
+        db.session.execute(text("ANALYZE TABLE audit_logs")).all()
+        statement = flowstatus.history_statement(
+            {"id": flow.id, "project_id": flow.project_id}, Page(10)
+        )
+        sql = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN {sql}")).mappings().one()
+        db.session.remove()
+    assert plan["key"] == "audit_logs_created_at_idx", plan
+    assert "filesort" not in (plan["Extra"] or ""), plan
 
 
 def test_status_history_of_an_unchanged_flow_is_empty(make: Factory, call_act: Any) -> None:
