@@ -104,12 +104,16 @@ def change_status(
     via: str,
     reason: str | None = None,
     conflict: str = CHANGE_CONFLICT,
+    live: bool | None = None,
 ) -> dict[str, Any]:
-    """Set `is_active` on a locked row; a no-op writes nothing. Returns the wire row."""
+    """Set `is_active` on a locked row; a no-op writes nothing. Returns the wire row.
+
+    `live`: whether a live execution holds the flow, when the lock already told (else asked).
+    """
     old = int(row["is_active"])
     if target == old:
         return row_dict(FLOWS, row)
-    if has_live_execution(row["id"]):
+    if has_live_execution(row["id"]) if live is None else live:
         raise Conflict(conflict)
     return write_status(call, row, target, via=via, reason=reason)
 
@@ -163,11 +167,11 @@ def check_activatable(row: dict[str, Any], message: str = INVALID_DEFINITION) ->
 
 def set_active(call: Call, flow_id: str, target: int, *, via: str) -> dict[str, Any]:
     """Idempotent explicit status; activating an inactive flow validates its definition first."""
-    row = load_for_change(call, flow_id)
+    row, live = lock_for_change(call, flow_id)
     why = reason(call)
     if target and not row["is_active"]:
         check_activatable(row)
-    return change_status(call, row, target, via=via, reason=why)
+    return change_status(call, row, target, via=via, reason=why, live=live)
 
 
 def lock_flows(project_id: str, flow_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

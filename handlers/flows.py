@@ -250,8 +250,8 @@ def flow_update_ui(call: Call) -> Reply:
 
 @action("/flow/<id>", methods=("DELETE",), acts=FLOW_ACTS, auth=ANY_TOKEN, summary="Delete flow")
 def flow_delete(call: Call) -> Reply:
-    row = flowstatus.load_for_change(call, call.args["id"])
-    if flowstatus.has_live_execution(row["id"]):
+    row, live = flowstatus.lock_for_change(call, call.args["id"])
+    if live:
         raise Conflict(DELETE_CONFLICT)
     db.session.execute(delete(FLOWS).where(FLOWS.c.id == row["id"]))
     return Reply({"id": row["id"]}, "Flow deleted")
