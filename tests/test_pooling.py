@@ -77,6 +77,14 @@ def kill(url: str, connection_id: int) -> None:
         cursor.execute(f"KILL CONNECTION {int(connection_id)}")
 
 
+def refused_write(client: Any) -> Any:
+    """A write act whose token is refused (401) after the MCP-token lookup: rolled back."""
+    return client.put(
+        "/gassapi2/backend/?act=flow_toggle_active&id=flow_missing",
+        headers={"Authorization": "Bearer not-a-token"},
+    )
+
+
 def test_a_busy_connection_is_neither_pinged_nor_rolled_back_after_its_commit(
     mysql_url: str,
 ) -> None:
@@ -138,10 +146,7 @@ def test_a_failed_request_rolls_back_once_and_returns_a_clean_connection(
         client = application.test_client()
         assert client.get(HEALTH).status_code == 200
         with wire() as sent:
-            response = client.put(
-                "/gassapi2/backend/?act=flow_toggle_active&id=flow_missing",
-                headers={"Authorization": "Bearer not-a-token"},
-            )
+            response = refused_write(client)
         assert response.status_code == 401
         assert sent[-1] == "ROLLBACK" and sent.count("ROLLBACK") == 1 and "COMMIT" not in sent
 
@@ -155,10 +160,7 @@ def test_zero_threshold_keeps_the_stock_ping_on_every_checkout(mysql_url: str) -
         client = application.test_client()
         assert client.get(HEALTH).status_code == 200
         with wire() as sent:
-            response = client.put(
-                "/gassapi2/backend/?act=flow_toggle_active&id=flow_missing",
-                headers={"Authorization": "Bearer not-a-token"},
-            )
+            response = refused_write(client)
         assert response.status_code == 401
     assert sent[0] == "PING" and sent[-1] == "ROLLBACK"
 
