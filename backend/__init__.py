@@ -1,4 +1,4 @@
-"""The application factory."""
+"""The application factory: wiring only."""
 
 import logging
 import os
@@ -7,17 +7,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
-from backend import pooling, transactions, web
-from backend.cli import register_commands
-from backend.db import db
-from backend.dispatch import view
-from backend.error_handlers import register_error_handlers
-from backend.resilience import DB_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from backend.db import db, pooling, transactions
+from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
+from backend.ops.cli import register_commands
+from backend.web import hooks
+from backend.web.error_handlers import register_error_handlers
+from backend.web.view import view
 from config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -41,55 +39,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_routes(app)
     register_error_handlers(app)
-    web.install(app)
+    hooks.install(app)
     register_commands(app)
     configure_logging(app)
     if app.config.get("PROXY_COUNT"):
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     return app
-
-
-def engine_options(config: dict[str, Any]) -> dict[str, Any]:
-    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        return {"connect_args": {"timeout": 30}}
-    return {
-        **pooling.engine_options(ping_idle_seconds(config)),
-        "pool_recycle": 280,
-        "pool_size": int(config.get("DB_POOL_SIZE", 5)),
-        "max_overflow": int(config.get("DB_MAX_OVERFLOW", 5)),
-        "pool_timeout": 5,
-        "isolation_level": "READ COMMITTED",
-        "connect_args": {
-            "connect_timeout": DB_CONNECT_TIMEOUT,
-            # A frozen server must cost a request less than gunicorn's 30 s worker timeout (a
-            # killed worker answers nothing): ping or query 20 s + a new connection's 3 s.
-            "read_timeout": int(config.get("DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
-            "write_timeout": int(config.get("DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
-            "init_command": "SET SESSION innodb_lock_wait_timeout = "
-            + str(int(config.get("DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT))),
-        },
-    }
-
-
-def ping_idle_seconds(config: dict[str, Any]) -> float:
-    return float(config.get("DB_PING_IDLE_SECONDS", pooling.DEFAULT_PING_IDLE_SECONDS))
-
-
-def tune_engine(engine: Engine) -> None:
-    """SQLite: every transaction takes the write lock up front, so read-check-write is atomic."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys = ON")
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_routes(app: Flask) -> None:

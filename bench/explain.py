@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from backend.indexes import GATEWAY_INDEXES, add_indexes
+from backend.db.indexes import GATEWAY_INDEXES, add_indexes
 from bench import limit
 
 COLUMNS = ("table", "type", "key", "rows", "Extra")

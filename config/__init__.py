@@ -71,6 +71,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "JWT_ACCESS_SECRET": access,
         "JWT_REFRESH_SECRET": refresh,
         "JWT_ALGORITHM": "HS256",
+        "BCRYPT_ROUNDS": 12,
         "ACCESS_TOKEN_TTL": 900,
         "REFRESH_TOKEN_TTL": 604800,
         "MOUNTS": mounts(env.get("GATEWAY_MOUNTS") or DEFAULT_MOUNTS),

@@ -7,26 +7,17 @@ conditional UPDATE, so of N concurrent uses exactly one wins. Revoking sessions 
 
 import secrets
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-import bcrypt
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import audit, validators
-from backend.auth import (
-    AuthFailure,
-    AuthPolicy,
-    decode_token,
-    hash_password,
-    sha256_hex,
-    token_pair,
-    verify_password,
-)
-from backend.db import db
-from backend.errors import (
+from backend.auth.callers import AuthPolicy
+from backend.auth.passwords import decoy_hash, hash_password, verify_password
+from backend.auth.tokens import AuthFailure, decode_token, sha256_hex, token_pair
+from backend.core.call import Call, Reply
+from backend.core.errors import (
     BadRequest,
     Conflict,
     Forbidden,
@@ -34,10 +25,13 @@ from backend.errors import (
     NotAuthenticated,
     TooManyRequests,
 )
-from backend.models import AuditLog, RefreshToken, User
-from backend.registry import Call, Reply, action
-from backend.rows import format_datetime, new_id, now
-from handlers.users import PROFILE_AUTH, load_user, user_object
+from backend.core.registry import action
+from backend.db import db
+from backend.legacy import validators
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import format_datetime
+from backend.models import REFRESH_TOKENS, USERS, AuditLog, User
 from schemas.auth import (
     ChangePasswordIn,
     ForgotPasswordIn,
@@ -47,6 +41,8 @@ from schemas.auth import (
     RegisterIn,
     ResetPasswordIn,
 )
+from services import audit
+from services.accounts import PROFILE_AUTH, load_user, user_object
 
 LOGOUT_ALL_AUTH = AuthPolicy(
     mcp=False,
@@ -65,8 +61,6 @@ LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
 PASSWORD_CHANGED = "Password changed successfully"
 RESET_DONE = "Password has been reset successfully. Please login with your new password."
 RESET_SENT = "If the email exists in our system, a password reset link has been sent."
-USERS = User.__table__
-REFRESH_TOKENS = RefreshToken.__table__
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -115,12 +109,6 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-@cache
-def decoy_hash(rounds: int) -> str:
-    """Checked for unknown e-mails, so they take as long as a wrong password (no enumeration)."""
-    return bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds=rounds)).decode()
-
-
 def refuse_if_throttled(email: str) -> None:
     """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
     Counted per address whether or not it exists, so the answer reveals nothing."""
@@ -142,12 +130,11 @@ def refuse_if_throttled(email: str) -> None:
 
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
-    email = call.data["email"]
+    email = call.body()["email"]
     refuse_if_throttled(email)
     user = find_user_by_email(email)
-    rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
-    stored = user.password_hash if user is not None else decoy_hash(rounds)
-    if not verify_password(call.data["password"], stored) or user is None:
+    stored = user.password_hash if user is not None else decoy_hash()
+    if not verify_password(call.body()["password"], stored) or user is None:
         audit.record(
             call,
             LOGIN_FAILED,
@@ -200,7 +187,7 @@ def create_user(email: str, name: str, password: str) -> User:
     summary="Create an account (also logs in: the web app expects the tokens)",
 )
 def register(call: Call) -> Reply:
-    data = call.data
+    data = call.body()
     if find_user_by_email(data["email"]) is not None:
         raise Conflict("User already exists")
     user = create_user(data["email"], data["name"], data["password"])
@@ -216,7 +203,7 @@ def register(call: Call) -> Reply:
     summary="Drop the given refresh token; never fails",
 )
 def logout(call: Call) -> Reply:
-    token = call.data.get("refresh_token")
+    token = call.body().get("refresh_token")
     if isinstance(token, str) and token:
         db.session.execute(
             update(REFRESH_TOKENS)
@@ -281,7 +268,7 @@ def refreshing_user(claims: dict[str, Any]) -> User:
     summary="Trade a refresh token (one use) for a new token pair",
 )
 def refresh(call: Call) -> Reply:
-    token = call.data["refresh_token"]
+    token = call.body()["refresh_token"]
     claims = refresh_claims(token)
     consume_refresh_token(token)
     user = refreshing_user(claims)
@@ -303,7 +290,7 @@ def refresh(call: Call) -> Reply:
     summary="Change the caller's password and revoke every session",
 )
 def change_password(call: Call) -> Reply:
-    current, new = call.data["current_password"], call.data["new_password"]  # before the 404
+    current, new = call.body()["current_password"], call.body()["new_password"]  # before the 404
     user = load_user(call.user.user_id)
     if not verify_password(current, user.password_hash):
         raise BadRequest("Current password is incorrect")
@@ -345,7 +332,7 @@ def issue_reset_token(user_id: str) -> tuple[str, datetime]:
     summary="Start a password reset (the token is shown only in development)",
 )
 def forgot_password(call: Call) -> Reply:
-    user = find_user_by_email(call.data["email"])
+    user = find_user_by_email(call.body()["email"])
     body: dict[str, Any] = {"message": RESET_SENT}
     if user is not None and user.is_active:
         token, expires = issue_reset_token(user.id)
@@ -376,9 +363,9 @@ def reset_token_owner(token_hash: str) -> User:
     summary="Set a new password with a reset token (single use)",
 )
 def reset_password(call: Call) -> Reply:
-    token_hash = sha256_hex(call.data["token"])
+    token_hash = sha256_hex(call.body()["token"])
     user = reset_token_owner(token_hash)
-    if user.email.lower() != call.data["email"]:
+    if user.email.lower() != call.body()["email"]:
         raise BadRequest("Email does not match reset token")
     claimed = db.session.execute(
         update(USERS)
@@ -388,6 +375,6 @@ def reset_password(call: Call) -> Reply:
     if claimed.rowcount != 1:  # a concurrent reset used the token first
         raise BadRequest("Invalid or expired reset token")
     end_all_sessions(
-        user.id, password_hash=hash_password(call.data["new_password"]), updated_at=now()
+        user.id, password_hash=hash_password(call.body()["new_password"]), updated_at=now()
     )
     return Reply({"message": RESET_DONE}, "Password reset successfully")

@@ -12,39 +12,33 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import validators
-from backend.auth import STRICT, AuthPolicy
+from backend.auth.callers import STRICT
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest, Conflict, Forbidden, GatewayError
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
-from backend.models import AuditLog, McpClientToken, Project, ProjectMember, User
-from backend.registry import Call, Reply, action
-from backend.rows import now, row_dict
-from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
-
-HIDDEN_USER_COLUMNS = ("password_hash", "password_reset_token", "password_reset_token_expires_at")
-PROFILE_AUTH = AuthPolicy(
-    mcp=False, query_token=True, missing="No access token provided", invalid=STRICT.invalid
+from backend.legacy import validators
+from backend.legacy.clock import now
+from backend.models import (
+    AUDIT,
+    MEMBERS,
+    PROJECTS,
+    USERS,
+    McpClientToken,
+    Project,
+    ProjectMember,
+    User,
 )
+from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
+from services.accounts import PROFILE_AUTH, load_user, user_object
+from services.paging import LIST_LIMIT
+
 PROFILE_ACTS = ("profile", "profile_update")
 USER_ACTS = ("user", "user_update", "user_delete")
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
 DIGITS = re.compile(r"[0-9]+")
 MAX_PAGING_NUMBER = 10**9  # page × limit stays far inside a 64-bit OFFSET
 LIKE_ESCAPE = "!"
-
-
-def user_object(user: Any) -> dict[str, Any]:
-    """The users row without any secret (the legacy leaked the reset token)."""
-    return row_dict(User.__table__, user, exclude=HIDDEN_USER_COLUMNS)
-
-
-def load_user(user_id: str) -> User:
-    query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
-    user = db.session.execute(query).scalar_one_or_none()
-    if user is None:
-        raise NotFound("User not found")
-    return user
 
 
 def own_user_id(call: Call, *, from_header: bool = False) -> str:
@@ -105,7 +99,7 @@ def profile(call: Call) -> Reply:
     summary="Update the current user's name, e-mail or avatar",
 )
 def profile_update(call: Call) -> Reply:
-    changes = call.data  # the body before the user lookup, as legacy
+    changes = call.body()  # the body before the user lookup, as legacy
     user = load_user(call.user.user_id)
     save_user(user, changes, BadRequest("Email already exists"))
     return Reply({"user": user_object(user)}, "Profile updated successfully")
@@ -165,7 +159,7 @@ def paginated_users(page: int, limit: int) -> dict[str, Any]:
 
 @action("/users", acts=("users",), auth=STRICT, summary="List, search or page through users")
 def users(call: Call) -> Reply:
-    limit = min(positive_int(call.query, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+    limit = min(positive_int(call.query, "limit", DEFAULT_LIMIT), LIST_LIMIT)
     if call.query.get("search"):
         return Reply(search_users(call.query["search"], limit))
     if call.query.get("active_only") == "true":
@@ -205,7 +199,7 @@ def user(call: Call) -> Reply:
 )
 def user_update(call: Call) -> Reply:
     user_id = own_user_id(call, from_header=True)
-    changes = call.data  # after the id and CSRF checks, before the 404: the legacy order
+    changes = call.body()  # after the id and CSRF checks, before the 404: the legacy order
     found = load_user(user_id)
     save_user(found, changes, Conflict("Email already exists"))
     return Reply(user_object(found), "User updated successfully")
@@ -221,10 +215,10 @@ def user_update(call: Call) -> Reply:
 )
 def user_toggle_status(call: Call) -> Reply:
     user_id = own_user_id(call)
-    wanted = call.data.get("is_active")
+    wanted = call.body().get("is_active")
     flipped = case((User.is_active == 1, 0), else_=1)
     db.session.execute(
-        update(User.__table__)
+        update(USERS)
         .where(User.id == user_id)
         .values(is_active=flipped if wanted is None else int(wanted), updated_at=now())
     )
@@ -256,12 +250,11 @@ def delete_account(user_id: str) -> None:
     """
     owned = select(Project.id).where(Project.owner_id == user_id)
     refuse_if_others_depend(user_id, owned)
-    audit = AuditLog.__table__
-    db.session.execute(update(audit).where(audit.c.user_id == user_id).values(user_id=None))
-    db.session.execute(update(audit).where(audit.c.project_id.in_(owned)).values(project_id=None))
-    db.session.execute(delete(ProjectMember.__table__).where(ProjectMember.user_id == user_id))
-    db.session.execute(delete(Project.__table__).where(Project.owner_id == user_id))
-    db.session.execute(delete(User.__table__).where(User.id == user_id))
+    db.session.execute(update(AUDIT).where(AUDIT.c.user_id == user_id).values(user_id=None))
+    db.session.execute(update(AUDIT).where(AUDIT.c.project_id.in_(owned)).values(project_id=None))
+    db.session.execute(delete(MEMBERS).where(MEMBERS.c.user_id == user_id))
+    db.session.execute(delete(PROJECTS).where(PROJECTS.c.owner_id == user_id))
+    db.session.execute(delete(USERS).where(USERS.c.id == user_id))
 
 
 def refuse_if_others_depend(user_id: str, owned: Any) -> None:

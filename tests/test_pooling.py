@@ -17,8 +17,9 @@ from pymysql.constants import COMMAND
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from backend import create_app, engine_options
+from backend import create_app
 from backend.db import db
+from backend.db.engine import engine_options
 from backend.models import McpClientToken
 from tests import conftest
 

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, text
 
-from backend import flowstatus
 from backend.db import db
-from backend.flowlist import Page
 from backend.models import AuditLog
+from services.flows import status as flowstatus
+from services.flows.listing import Page
 from tests.factories import Factory
 
 BROKEN_FLOW = {"version": "1.0", "steps": [{"id": "s1", "name": "No URL"}]}

@@ -9,8 +9,9 @@ from flask import Flask
 from sqlalchemy import func, insert, select
 
 from backend.db import db
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
 from backend.models import AuditLog, Flow, McpClientToken, Project, User
-from backend.rows import new_id, now
 from tests.factories import PASSWORD, Factory
 
 SECRET_KEYS = ("password_hash", "password_reset_token", "password_reset_token_expires_at")

@@ -6,35 +6,23 @@ the computed fields the legacy docs promised: `folder_name`, `step_count`, `form
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
 
-from backend.auth import require_access
+from backend.auth.access import require_access
+from backend.core.call import Call
+from backend.core.errors import BadRequest
 from backend.db import db
-from backend.errors import BadRequest
-from backend.flowformat import format_type, step_count
-from backend.models import Flow, Folder
-from backend.registry import Call
-from backend.rows import row_dict
+from backend.legacy.wire import row_dict
+from backend.models import FLOWS, FOLDERS
+from services.flows.definition import format_type, step_count
+from services.paging import LIST_LIMIT, Page
 
-FLOWS = Flow.__table__
-FOLDERS = Folder.__table__
-MAX_ROWS = 100
 MAX_NUMBER = 2**63 - 1
 NOT_GIVEN = ("", "undefined")
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
-
-
-@dataclass(frozen=True)
-class Page:
-    limit: int = MAX_ROWS
-    offset: int = 0
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        return query.limit(self.limit).offset(self.offset)
 
 
 def given(query: Mapping[str, str], name: str) -> str | None:
@@ -63,7 +51,7 @@ def page(query: Mapping[str, str]) -> Page:
     """`limit` (1 and up, capped at 100) and `offset` (0 and up)."""
     limit = whole_number(query, "limit", 1)
     offset = whole_number(query, "offset", 0)
-    return Page(min(limit or MAX_ROWS, MAX_ROWS), offset or 0)
+    return Page(min(limit or LIST_LIMIT, LIST_LIMIT), offset or 0)
 
 
 def flag_filter(query: Mapping[str, str], name: str) -> int | None:

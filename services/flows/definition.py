@@ -1,9 +1,9 @@
-"""Flow definitions: the Steps and React Flow formats, conversion and validation (flows.md §1-§3).
+"""Flow definitions: the Steps and React Flow formats, conversion and validation (flows.md §1-§3.3).
 
 Pure functions over decoded JSON. Validators return the legacy error strings; the `check_*` and
-`normalize_*` helpers raise `BadRequest` with the legacy 400 texts (`check_activation`: 422
-`ValidationFailed`). Nested values of the input are shared with the output, not copied. Garbage in
-never raises anything else: non-arrays where arrays belong count as missing.
+`normalize_*` helpers raise `BadRequest` with the legacy 400 texts. Nested values of the input are
+shared with the output, not copied. Garbage in never raises anything else: non-arrays where arrays
+belong count as missing. `flow_inputs` are `services.flows.inputs`.
 """
 
 import json
@@ -13,7 +13,8 @@ from collections.abc import Container, Hashable, Iterator
 from itertools import pairwise
 from typing import Any, Literal
 
-from backend.errors import BadRequest, ValidationFailed
+from backend.core.errors import BadRequest
+from backend.legacy.php import PHP_TRIM, is_php_empty, php_string
 
 FormatName = Literal["steps", "react_flow", "unknown"]
 Json = Any
@@ -21,32 +22,12 @@ Flow = dict[str, Any]
 
 FORMAT_PREFIX = "Invalid flow format: "
 REFERENCES_PREFIX = "Invalid variable references: "
-INPUTS_PREFIX = "Invalid flow inputs: "
 
 REFERENCE_TYPES = ("input", "env", "headers")
-INPUT_TYPES = (
-    "string",
-    "number",
-    "boolean",
-    "email",
-    "password",
-    "object",
-    "array",
-    "file",
-    "date",
-    "json",
-)
-NO_LENGTH_TYPES = ("number", "boolean", "date")
 
-_IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # What the mcp2 executor substitutes: `{{name}}`, letters, digits and underscore, nothing else.
 _BARE_NAME = re.compile(r"[a-zA-Z0-9_]+")
-_PHP_TRIM = " \t\n\r\0\x0b"
-_PHP_SPACE = " \t\n\r\x0b\x0c"
-_PHP_NUMERIC = re.compile(
-    r"[ \t\n\r\x0b\x0c]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t\n\r\x0b\x0c]*", re.ASCII
-)
-_INT64 = range(-(2**63), 2**63)
 
 
 # --- JSON shapes as PHP sees them ------------------------------------------------------------
@@ -64,20 +45,7 @@ def _default_config() -> Flow:
     return {"delay": 0, "retryCount": 1, "parallel": False}
 
 
-def is_php_empty(value: Json) -> bool:
-    """PHP `empty()`: null, false, 0, 0.0, "", "0" and empty arrays (`[]` or `{}`)."""
-    if value is None or isinstance(value, bool):
-        return not value
-    if isinstance(value, int | float):
-        return value == 0
-    if isinstance(value, str):
-        return value in ("", "0")
-    if isinstance(value, list | dict):
-        return not value
-    return False
-
-
-def _dict(value: Json) -> Flow:
+def as_dict(value: Json) -> Flow:
     return value if isinstance(value, dict) else {}
 
 
@@ -90,7 +58,7 @@ def _as_list(value: Json) -> list[Json] | None:
     return None
 
 
-def _entries(value: Json) -> list[tuple[int | str, Json]] | None:
+def array_entries(value: Json) -> list[tuple[int | str, Json]] | None:
     """(key, item) pairs of a PHP array: list indexes or object keys; None for scalars."""
     if isinstance(value, list):
         return list(enumerate(value))
@@ -110,37 +78,6 @@ def _decode(text: Json) -> tuple[bool, Json]:
         return True, json.loads(text)
     except (ValueError, RecursionError):
         return False, None
-
-
-def _php_str(value: Json) -> str:
-    """PHP string interpolation of a scalar id (`"edge-{$id}-…"`)."""
-    if isinstance(value, str):
-        return value
-    if value is None or isinstance(value, bool):
-        return "1" if value else ""
-    if isinstance(value, int):
-        return str(value) if value in _INT64 else _php_float(_big_int_as_float(value))
-    if isinstance(value, float):
-        return _php_float(value)
-    return "Array"
-
-
-def _big_int_as_float(value: int) -> float:
-    try:
-        return float(value)
-    except OverflowError:
-        return float("inf") if value > 0 else float("-inf")
-
-
-def _php_float(value: float) -> str:
-    if value != value:
-        return "NAN"
-    if value in (float("inf"), float("-inf")):
-        return "INF" if value > 0 else "-INF"
-    mantissa, _, exponent = format(value, ".14G").partition("E")
-    if not exponent:
-        return mantissa
-    return f"{mantissa if '.' in mantissa else mantissa + '.0'}E{int(exponent):+d}"
 
 
 def _id_key(value: Json) -> Hashable:
@@ -182,7 +119,7 @@ def steps_to_react_flow(flow_data: Json) -> Flow:
 
     Anything without a steps array converts to an empty graph instead of failing.
     """
-    steps = [_dict(step) for step in _as_list(_dict(flow_data).get("steps")) or []]
+    steps = [as_dict(step) for step in _as_list(as_dict(flow_data).get("steps")) or []]
     nodes = [_step_node(step, i) for i, step in enumerate(steps)]
     ids = [step.get("id") for step in steps]
     edges = [_chain_edge(source, target) for source, target in pairwise(ids)]
@@ -199,21 +136,21 @@ def _step_node(step: Flow, index: int) -> Flow:
 
 
 def _chain_edge(source: Json, target: Json) -> Flow:
-    edge_id = f"edge-{_php_str(source)}-{_php_str(target)}"
+    edge_id = f"edge-{php_string(source)}-{php_string(target)}"
     return {"id": edge_id, "source": source, "target": target, "type": "smoothstep"}
 
 
 def react_flow_to_steps(ui: Json) -> Flow:
     """Steps in BFS order from the root nodes; exactly 8 keys per step, the fixed default config."""
-    flow = _dict(ui)
+    flow = as_dict(ui)
     nodes = _as_list(flow.get("nodes")) or []
-    edges = [_dict(edge) for edge in _as_list(flow.get("edges")) or []]
-    steps = [_node_step(_dict(node)) for node in _order_nodes(nodes, edges)]
+    edges = [as_dict(edge) for edge in _as_list(flow.get("edges")) or []]
+    steps = [_node_step(as_dict(node)) for node in _order_nodes(nodes, edges)]
     return {"version": "1.0", "steps": steps, "config": _default_config()}
 
 
 def _node_step(node: Flow) -> Flow:
-    return {"id": node.get("id"), **_api_call_fields(_dict(node.get("data")), node.get("id"))}
+    return {"id": node.get("id"), **_api_call_fields(as_dict(node.get("data")), node.get("id"))}
 
 
 def _order_nodes(nodes: list[Json], edges: list[Flow]) -> list[Json]:
@@ -224,14 +161,14 @@ def _order_nodes(nodes: list[Json], edges: list[Flow]) -> list[Json]:
     """
     if not edges:
         return list(nodes)
-    by_id = {_id_key(_dict(node).get("id")): node for node in nodes}
+    by_id = {_id_key(as_dict(node).get("id")): node for node in nodes}
     children: dict[Hashable, list[Hashable]] = {}
     for edge in edges:
         children.setdefault(_id_key(edge.get("source")), []).append(_id_key(edge.get("target")))
     targets = {key for keys in children.values() for key in keys}
     emitted = _bfs([key for key in by_id if key not in targets], children, by_id.keys())
     ordered = [by_id[key] for key in emitted]
-    return ordered + [node for node in nodes if _id_key(_dict(node).get("id")) not in emitted]
+    return ordered + [node for node in nodes if _id_key(as_dict(node).get("id")) not in emitted]
 
 
 def _bfs(
@@ -253,12 +190,12 @@ def _bfs(
 
 
 def _missing(item: Json, label: str, fields: tuple[tuple[str, str], ...]) -> list[str]:
-    values = _dict(item)
+    values = as_dict(item)
     return [f"{label} missing {word}" for key, word in fields if values.get(key) is None]
 
 
 def validate_steps(data: Json) -> list[str]:
-    flow = _dict(data)
+    flow = as_dict(data)
     steps = _as_list(flow.get("steps"))
     errors = [] if steps is not None else ["Missing steps array"]
     required = (("id", "id"), ("method", "method"), ("url", "URL"))
@@ -270,7 +207,7 @@ def validate_steps(data: Json) -> list[str]:
 
 
 def validate_react_flow(data: Json) -> list[str]:
-    flow = _dict(data)
+    flow = as_dict(data)
     return _node_errors(flow.get("nodes")) + _edge_errors(flow.get("edges"))
 
 
@@ -281,7 +218,7 @@ def _node_errors(value: Json) -> list[str]:
     errors: list[str] = []
     for i, node in enumerate(nodes):
         errors += _missing(node, f"Node {i}", (("id", "id"), ("data", "data")))
-        data = _dict(node).get("data")
+        data = as_dict(node).get("data")
         if data is not None:
             errors += _missing(data, f"Node {i}", (("method", "method"), ("url", "URL")))
     return errors
@@ -302,7 +239,7 @@ def _edge_errors(value: Json) -> list[str]:
 
 def validate_variable_references(flow_data: Json) -> list[str]:
     """Legacy rules, plus the bare `{{name}}` form that the mcp2 executor substitutes."""
-    steps = _as_list(_dict(flow_data).get("steps")) or []
+    steps = _as_list(as_dict(flow_data).get("steps")) or []
     errors: list[str] = []
     for i, step in enumerate(steps):
         if isinstance(step, dict):
@@ -315,7 +252,7 @@ def _step_references(step: Flow) -> Iterator[str]:
     """`url`, then top-level string header values, then every string leaf of an array `body`."""
     if isinstance(step.get("url"), str):
         yield from _extract_references(step["url"])
-    for _, value in _entries(step.get("headers")) or []:
+    for _, value in array_entries(step.get("headers")) or []:
         if isinstance(value, str):
             yield from _extract_references(value)
     if isinstance(step.get("body"), list | dict):
@@ -357,7 +294,7 @@ def _extract_references(text: str) -> list[str]:
 def _reference_errors(raw: str, step: int) -> list[str]:
     if _BARE_NAME.fullmatch(raw):
         return []
-    reference = raw.strip(_PHP_TRIM)
+    reference = raw.strip(PHP_TRIM)
     if is_php_empty(reference):
         return [f"Step {step}: Empty variable reference"]
     if reference.find(".") <= 0:
@@ -367,207 +304,22 @@ def _reference_errors(raw: str, step: int) -> list[str]:
         ]
     kind, field = reference.split(".", 1)
     errors = []
-    if kind not in REFERENCE_TYPES and not _IDENTIFIER.fullmatch(kind):
+    if kind not in REFERENCE_TYPES and not IDENTIFIER.fullmatch(kind):
         errors.append(
             f"Step {step}: Invalid reference type '{kind}'. "
             f"Must be one of: {', '.join(REFERENCE_TYPES)} or a valid step ID"
         )
     if is_php_empty(field):
         errors.append(f"Step {step}: Empty field name in reference '{reference}'")
-    elif not _IDENTIFIER.fullmatch(field):
+    elif not IDENTIFIER.fullmatch(field):
         errors.append(f"Step {step}: Invalid field name '{field}' in reference '{reference}'")
     return errors
-
-
-# --- flow_inputs (§3.4) ----------------------------------------------------------------------
-
-
-def validate_flow_inputs(value: Json) -> list[str]:
-    """Errors for a flow_inputs value; the "only when PHP-non-empty" gate is `check_flow_inputs`."""
-    entries = _entries(value)
-    if entries is None:
-        return ["flow_inputs must be an array"]
-    return [error for key, item in entries for error in _input_errors(item, key)]
-
-
-def _input_errors(item: Json, i: int | str) -> list[str]:
-    if not isinstance(item, list | dict):
-        return [f"Input {i} must be an object"]
-    fields = _dict(item)
-    kind = fields.get("type") if isinstance(fields.get("type"), str) else None
-    errors = _name_type_errors(fields.get("name"), fields.get("type"), i)
-    rules = fields.get("validation")
-    if isinstance(rules, dict):
-        errors += _length_errors(rules, kind, i) + _number_errors(rules, kind, i)
-        errors += _pattern_errors(rules, kind, i) + _option_errors(rules, i)
-    return errors
-
-
-def _name_type_errors(name: Json, kind: Json, i: int | str) -> list[str]:
-    required = {"name": name, "type": kind}
-    errors = [
-        f"Input {i}: {key} is required" for key, value in required.items() if is_php_empty(value)
-    ]
-    if not is_php_empty(name) and not (isinstance(name, str) and _IDENTIFIER.fullmatch(name)):
-        errors.append(
-            f"Input {i}: name must be a valid variable name "
-            "(start with letter/underscore, only alphanumeric and underscore)"
-        )
-    if not is_php_empty(kind) and not (isinstance(kind, str) and kind in INPUT_TYPES):
-        errors.append(f"Input {i}: type must be one of: {', '.join(INPUT_TYPES)}")
-    return errors
-
-
-def _is_php_int(value: Json) -> bool:
-    """A JSON integer PHP decodes as int: not a bool, not a float, within 64 bits."""
-    return isinstance(value, int) and not isinstance(value, bool) and value in _INT64
-
-
-def _length_errors(rules: Flow, kind: str | None, i: int | str) -> list[str]:
-    errors = []
-    for key, minimum, wording in (
-        ("min_length", 0, "a non-negative integer"),
-        ("max_length", 1, "a positive integer"),
-    ):
-        value = rules.get(key)
-        if value is None:
-            continue
-        if not _is_php_int(value) or value < minimum:
-            errors.append(f"Input {i}: {key} must be {wording}")
-        if kind in NO_LENGTH_TYPES:
-            errors.append(f"Input {i}: {key} is not applicable for type {kind}")
-    return errors
-
-
-def _number_errors(rules: Flow, kind: str | None, i: int | str) -> list[str]:
-    if kind != "number":
-        return []
-    low, high = rules.get("min"), rules.get("max")
-    errors = [
-        f"Input {i}: {key} must be numeric for number type"
-        for key, value in (("min", low), ("max", high))
-        if value is not None and not _is_php_numeric(value)
-    ]
-    if _is_php_numeric(low) and _is_php_numeric(high) and _number(low) > _number(high):
-        errors.append(f"Input {i}: min cannot be greater than max")
-    return errors
-
-
-def _is_php_numeric(value: Json) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
-    return isinstance(value, str) and _PHP_NUMERIC.fullmatch(value) is not None
-
-
-def _number(value: int | float | str) -> int | float:
-    return float(value.strip(_PHP_SPACE)) if isinstance(value, str) else value
-
-
-def _pattern_errors(rules: Flow, kind: str | None, i: int | str) -> list[str]:
-    pattern = rules.get("pattern")
-    if kind != "string" or pattern is None or is_php_regex(pattern):
-        return []
-    return [f"Input {i}: pattern must be a valid regex"]
-
-
-def _option_errors(rules: Flow, i: int | str) -> list[str]:
-    options = rules.get("options")
-    if options is None:
-        return []
-    entries = _entries(options)
-    if entries is None:
-        return [f"Input {i}: options must be an array"]
-    return [f"Input {i}: option {j} must be a string" for j, o in entries if not isinstance(o, str)]
-
-
-# --- PHP-delimited regular expressions -------------------------------------------------------
-
-_BRACKET_DELIMITERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
-_PHP_MODIFIERS = frozenset("imnsxADSXUuJ \n\r")
-_PYTHON_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-# PCRE spellings Python lacks, mapped to equivalents that compile the same way. Other escapes
-# are consumed whole, so `\\k<a>` (a literal backslash, then "k<a>") is left alone.
-_PCRE_ESCAPES = {"z": r"\Z", "h": r"\s", "H": r"\S", "e": r"\x1b"}
-_PCRE_PROPERTIES = {"p": r"\w", "P": r"\W"}
-_PCRE_SYNTAX = re.compile(
-    r"\\k[<{']([A-Za-z_]\w*)[>}']"  # named back-reference
-    r"|\(\?(?:<(?![=!])|')([A-Za-z_]\w*)[>']"  # named group (?<name> or (?'name'
-    r"|\\([pP])(?:\{\^?\w+\}|[A-Za-z])"  # Unicode property
-    r"|\\(.)",
-    re.DOTALL,
-)
-
-
-def is_php_regex(pattern: Json) -> bool:
-    """Whether `preg_match($pattern, '')` compiles: delimiters, modifiers, then the pattern.
-
-    Compiled with Python's `re` after translating the common PCRE-only spellings (named groups,
-    `\\k<name>`, `\\p{..}`, `\\h`, `\\z`); rarer ones such as recursion count as invalid.
-    """
-    parts = _split_php_regex(pattern) if isinstance(pattern, str) else None
-    if parts is None:
-        return False
-    body, modifiers = parts
-    if not set(modifiers) <= _PHP_MODIFIERS:
-        return False
-    flags = 0
-    for letter in modifiers:
-        flags |= _PYTHON_FLAGS.get(letter, 0)
-    try:
-        re.compile(_PCRE_SYNTAX.sub(_pcre_to_python, body), flags)
-    except (re.error, OverflowError, RecursionError, ValueError):
-        return False
-    return True
-
-
-def _split_php_regex(pattern: str) -> tuple[str, str] | None:
-    start = len(pattern) - len(pattern.lstrip(_PHP_SPACE))
-    if start == len(pattern):
-        return None
-    opener = pattern[start]
-    if not opener.isascii() or opener.isalnum() or opener in "\\\0":
-        return None
-    closer = _BRACKET_DELIMITERS.get(opener, opener)
-    end = _closing_delimiter(pattern, start + 1, opener, closer)
-    if end is None:
-        return None
-    return pattern[start + 1 : end], pattern[end + 1 :]
-
-
-def _closing_delimiter(pattern: str, index: int, opener: str, closer: str) -> int | None:
-    depth = 1
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == closer:
-            depth -= 1
-            if depth == 0:
-                return index
-        elif char == opener:
-            depth += 1
-        index += 1
-    return None
-
-
-def _pcre_to_python(match: re.Match[str]) -> str:
-    backreference, group_name, unicode_property, escape = match.groups()
-    if backreference:
-        return f"(?P={backreference})"
-    if group_name:
-        return f"(?P<{group_name}>"
-    if unicode_property:
-        return _PCRE_PROPERTIES[unicode_property]
-    return _PCRE_ESCAPES.get(escape, match.group())
 
 
 # --- Raising helpers for the handlers --------------------------------------------------------
 
 
-def _raise_if(errors: list[str], prefix: str) -> None:
+def raise_if(errors: list[str], prefix: str) -> None:
     if errors:
         raise BadRequest(prefix + ", ".join(errors))
 
@@ -575,24 +327,18 @@ def _raise_if(errors: list[str], prefix: str) -> None:
 def check_flow_format(data: Json) -> FormatName:
     """Validate as React Flow or Steps (§1.3); returns which, or raises «Invalid flow format: …»."""
     if detect_format(data) == "react_flow":
-        _raise_if(validate_react_flow(data), FORMAT_PREFIX)
+        raise_if(validate_react_flow(data), FORMAT_PREFIX)
         return "react_flow"
-    _raise_if(validate_steps(data), FORMAT_PREFIX)
+    raise_if(validate_steps(data), FORMAT_PREFIX)
     return "steps"
 
 
 def check_react_flow(data: Json) -> None:
-    _raise_if(validate_react_flow(data), FORMAT_PREFIX)
+    raise_if(validate_react_flow(data), FORMAT_PREFIX)
 
 
 def check_variable_references(flow_data: Json) -> None:
-    _raise_if(validate_variable_references(flow_data), REFERENCES_PREFIX)
-
-
-def check_flow_inputs(value: Json) -> None:
-    """flow_create: PHP-empty values (null, [], {}, "", 0, "0", false) skip validation."""
-    if not is_php_empty(value):
-        _raise_if(validate_flow_inputs(value), INPUTS_PREFIX)
+    raise_if(validate_variable_references(flow_data), REFERENCES_PREFIX)
 
 
 def _decode_submitted(raw: Json) -> Json:
@@ -635,12 +381,6 @@ def activation_problems(flow_data_text: str | None, ui_data_text: str | None) ->
     problems = {"flow_data": _flow_data_problem(flow_data_text)}
     problems["ui_data"] = _ui_data_problem(ui_data_text)
     return {field: reason for field, reason in problems.items() if reason}
-
-
-def check_activation(flow_data_text: str | None, ui_data_text: str | None) -> None:
-    problems = activation_problems(flow_data_text, ui_data_text)
-    if problems:
-        raise ValidationFailed(problems)
 
 
 def _is_blank(text: Json) -> bool:
@@ -711,13 +451,13 @@ def format_type(flow_data_text: str | None) -> str:
 def ui_view(flow_data_text: str | None, ui_data_text: str | None) -> Flow:
     """GET flow_detail_ui: stored React Flow, else converted Steps; never raises."""
     ok, ui = _decode(ui_data_text)
-    flow = _dict(ui) if ok else {}
+    flow = as_dict(ui) if ok else {}
     nodes, edges = _as_list(flow.get("nodes")), _as_list(flow.get("edges"))
     if nodes is not None and edges is not None:
         return {**flow, "nodes": nodes, "edges": edges}
     # ui_data NULL, garbage, or the Steps JSON migration 007 copied into it: derive from steps.
     for text in (flow_data_text, ui_data_text):
         ok, data = _decode(text)
-        if ok and _as_list(_dict(data).get("steps")) is not None:
+        if ok and _as_list(as_dict(data).get("steps")) is not None:
             return steps_to_react_flow(data)
     return empty_react_flow()

@@ -1,34 +1,17 @@
-"""Rows as the legacy wrote them: local-time datetimes, legacy id formats, row dicts."""
+"""Rows as the legacy wrote them on the wire: datetime strings, integer flags, row dicts."""
 
-import secrets
-import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Table
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-TIMED_PREFIXES = ("user", "proj", "env", "pm", "rt", "mcp")
-
-
-def now() -> datetime:
-    """Wall-clock time in APP_TIMEZONE, naive, whole seconds (what PHP `date()` wrote)."""
-    return datetime.now(current_app.config["TZINFO"]).replace(tzinfo=None, microsecond=0)
 
 
 def format_datetime(value: datetime | None) -> str | None:
     return value.strftime(DATETIME_FORMAT) if value is not None else None
-
-
-def new_id(prefix: str) -> str:
-    """Legacy id shapes: `proj_<unix>_<8 hex>` (users: 6 hex) or `flow_<32 hex>`."""
-    if prefix in TIMED_PREFIXES:
-        width = 3 if prefix == "user" else 4
-        return f"{prefix}_{int(time.time())}_{secrets.token_hex(width)}"
-    return f"{prefix}_{secrets.token_hex(16)}"
 
 
 def wire_value(value: Any) -> Any:

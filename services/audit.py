@@ -1,24 +1,18 @@
 """Audit rows in the legacy `audit_logs` table, written in the caller's transaction."""
 
 import json
-import secrets
-import time
 from typing import Any
 
 from sqlalchemy import insert
 
+from backend.core.call import Call
 from backend.db import db
-from backend.models import AuditLog
-from backend.registry import Call
-from backend.rows import now
+from backend.legacy.clock import now
+from backend.legacy.ids import audit_id
+from backend.models import AUDIT
 
 COLUMN_LIMIT = 255
-INSERT_AUDIT = insert(AuditLog.__table__)  # built once; the columns come with the parameters
-
-
-def audit_id() -> str:
-    """Time-ordered, so rows written in the same second still sort in commit order."""
-    return f"audit_{time.time_ns():016x}{secrets.token_hex(4)}"
+INSERT_AUDIT = insert(AUDIT)  # built once; the columns come with the parameters
 
 
 def clip(value: str | None) -> str | None:

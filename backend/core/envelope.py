@@ -55,6 +55,21 @@ SUGGESTIONS = {
     500: "Server error occurred, please try again later",
 }
 JSON_TYPE = "application/json; charset=utf-8"
+# The keys above as a JSON Schema, for the OpenAPI document.
+SCHEMA = {
+    "type": "object",
+    "required": ["success", "status_code", "message", "timestamp", "request_id"],
+    "properties": {
+        "success": {"type": "boolean"},
+        "status_code": {"type": "integer"},
+        "message": {"type": "string"},
+        "timestamp": {"type": "string"},
+        "request_id": {"type": "string"},
+        "data": {},
+        "debug": {"type": "object"},
+        "status": {"type": "string", "enum": ["error"]},
+    },
+}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 
 

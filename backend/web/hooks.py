@@ -3,11 +3,15 @@
 import json
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from flask import Flask, g, request
 from flask import Response as FlaskResponse
 
-from backend import envelope, metrics
+from backend.core import envelope
+from backend.core.registry import Action
+from backend.web import metrics
 
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -32,11 +36,36 @@ HSTS = "max-age=31536000; includeSubDomains"
 access_log = logging.getLogger("gassapi.access")
 
 
+@dataclass
+class RequestInfo:
+    """The facts of one request that its access-log line and metrics report, filled in as the
+    view learns them (the only request state kept in `flask.g`)."""
+
+    request_id: str
+    started: float
+    preflight: bool = False
+    act: str | None = None
+    path_form: str | None = None
+    action: Action | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    user_id: str | None = None
+
+
+def request_info() -> RequestInfo:
+    return g.info
+
+
+def request_id() -> str:
+    """The request's id; a fresh one for an error raised before `start_request` ran."""
+    info = g.get("info")
+    return info.request_id if info is not None else envelope.new_request_id()
+
+
 def start_request() -> FlaskResponse | None:
-    g.started = time.perf_counter()
-    g.request_id = envelope.accept_request_id(request.headers.get("X-Request-ID"))
+    started = time.perf_counter()
+    g.info = RequestInfo(envelope.accept_request_id(request.headers.get("X-Request-ID")), started)
     if request.method == "OPTIONS":
-        g.preflight = True
+        g.info.preflight = True
         return FlaskResponse(b"", 200, headers=PREFLIGHT_HEADERS, content_type=envelope.JSON_TYPE)
     return None
 
@@ -46,7 +75,8 @@ def is_https() -> bool:
 
 
 def finish_request(response: FlaskResponse) -> FlaskResponse:
-    if not g.get("preflight"):
+    info = g.get("info")
+    if info is None or not info.preflight:
         # `setdefault` per header scans the list and raises a KeyError for each missing name.
         present = {name.lower() for name, _ in response.headers.items()}
         response.headers.extend(
@@ -54,31 +84,27 @@ def finish_request(response: FlaskResponse) -> FlaskResponse:
         )
         if is_https():
             response.headers["Strict-Transport-Security"] = HSTS
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    log_access(response.status_code)
+    response.headers["X-Request-ID"] = info.request_id if info is not None else ""
+    log_access(info or RequestInfo("", 0.0), response.status_code)
     return response
 
 
-def log_access(status: int) -> None:
-    started = g.get("started")
-    elapsed = time.perf_counter() - started if started else 0.0
-    act = g.get("act") if g.get("action") else None
-    metrics.observe(act, request.method, status, elapsed)
+def log_access(info: RequestInfo, status: int) -> None:
+    elapsed = time.perf_counter() - info.started if info.started else 0.0
+    action = info.action
+    metrics.observe(info.act if action else None, request.method, status, elapsed)
     if not access_log.isEnabledFor(logging.INFO):
         return
-    action = g.get("action")
-    flow_id = (
-        g.get("call_args", {}).get("id") if action and action.path.startswith("/flow/") else None
-    )
+    flow_id = info.args.get("id") if action and action.path.startswith("/flow/") else None
     line = {
         "time": envelope.timestamp_utc(),
-        "request_id": g.get("request_id"),
-        "act": g.get("act"),
+        "request_id": info.request_id or None,
+        "act": info.act,
         "method": request.method,
-        "path_form": g.get("path_form"),
+        "path_form": info.path_form,
         "status": status,
         "duration_ms": round(elapsed * 1000, 2),
-        "user_id": g.get("user_id"),
+        "user_id": info.user_id,
         "flow_id": flow_id,
     }
     access_log.info(json.dumps(line, ensure_ascii=False))

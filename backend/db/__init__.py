@@ -1,14 +1,13 @@
 """The SQLAlchemy extension and the column types that mirror the legacy MySQL schema."""
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Integer, Numeric, SmallInteger, String, Text
+from sqlalchemy import Numeric, SmallInteger, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase
 
 # Legacy column types: MySQL gets the exact legacy type, SQLite a close equivalent.
 Flag = SmallInteger().with_variant(mysql.TINYINT(1), "mysql", "mariadb")
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
-Int = Integer
 Str255 = String(255)
 Decimal32 = Numeric(3, 2)
 

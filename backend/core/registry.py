@@ -6,8 +6,8 @@ Werkzeug's `Map` matches the REST form; the `?act=` and path-style forms look th
 """
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import InitVar, dataclass, field
-from functools import partial
+from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -15,87 +15,11 @@ from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
-from backend.errors import InvalidAction, RouteNotFound
+from backend.core.call import Call
+from backend.core.errors import InvalidAction, MethodNotAllowed, RouteNotFound
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: a user by JWT, or a project's MCP token acting as the project owner."""
-
-    user_id: str
-    email: str | None = None
-    token_type: str = "jwt"
-    mcp_project_id: str | None = None
-    mcp_token_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Client:
-    ip: str | None = None
-    user_agent: str | None = None
-
-
-BodySource = Mapping[str, Any] | Callable[[], dict[str, Any]]
-
-
-class Body:
-    """A request body, given as is or as a loader; the first `read` loads it and keeps it."""
-
-    def __init__(self, source: BodySource) -> None:
-        self._load = source if callable(source) else partial(dict, source)
-        self._value: dict[str, Any] | None = None
-
-    def read(self) -> dict[str, Any]:
-        if self._value is None:
-            self._value = self._load()
-        return self._value
-
-
-@dataclass(frozen=True)
-class Call:
-    """Everything a handler may read. Handlers never touch `flask.request`.
-
-    `data` is the body: a dict, or a loader that parses and validates it. The loader runs on the
-    first read of `call.data`, so a handler reads it after its own 404/403 checks (the legacy
-    order); the result is kept, and a run retried after a deadlock reads the same value.
-    """
-
-    data: InitVar[BodySource] = dict
-    args: Mapping[str, str] = field(default_factory=dict)
-    user: Caller | None = None
-    query: Mapping[str, str] = field(default_factory=dict)
-    client: Client = field(default_factory=Client)
-    token: str | None = None
-    token_in_header: bool = False  # False for a token from `?token=` or a form field
-    _body: Body = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self, data: BodySource) -> None:
-        object.__setattr__(self, "_body", Body(data))
-
-    def _read_data(self) -> dict[str, Any]:
-        return self._body.read()
-
-
-# Set after `@dataclass`, which would otherwise take the property for the default of `data`.
-Call.data = property(Call._read_data)  # type: ignore[assignment,method-assign]
-
-
-@dataclass(frozen=True)
-class Reply:
-    data: Any = None
-    message: str = "success"
-    status: int = 200
-
-
-@dataclass(frozen=True)
-class Raw:
-    """A non-envelope reply (the OpenAPI document, the docs page and its assets)."""
-
-    body: str | bytes
-    content_type: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+FALSY_IDS = (None, "", "0")
 
 
 @dataclass(frozen=True)
@@ -148,11 +72,20 @@ class Registry:
         for (_, method), action in self._actions.items():
             yield method, action
 
-    def by_act(self, act: str, method: str) -> Action:
+    def resolve_act(
+        self, act: str, method: str, ident: str | None
+    ) -> tuple[Action, dict[str, str]]:
+        """The `?act=` and path-style forms: act → path template → the handler of `method`."""
         path = self._acts.get(act)
         if path is None:
             raise InvalidAction()
-        return self.by_path(path, method)
+        if method not in METHODS:
+            raise MethodNotAllowed()
+        if "<id>" not in path:
+            return self.by_path(path, method), {}
+        if ident in FALSY_IDS:
+            raise RouteNotFound()
+        return self.by_path(path, method), {"id": ident}
 
     def by_path(self, path: str, method: str) -> Action:
         action = self._actions.get((path, method))
@@ -178,6 +111,12 @@ class Registry:
 
 
 registry = Registry()
+
+
+@cache
+def schema_instance(schema_cls: type) -> Any:
+    """One instance per input schema (marshmallow schemas are reusable and costly to build)."""
+    return schema_cls()
 
 
 def first_line(text: str | None) -> str:

@@ -7,9 +7,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from backend import envelope
-from backend.db import db
-from backend.errors import (
+from backend.core import envelope
+from backend.core.errors import (
     GatewayError,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -17,7 +16,9 @@ from backend.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from backend.resilience import is_retryable, is_unavailable
+from backend.db import db
+from backend.db.resilience import is_retryable, is_unavailable
+from backend.web.hooks import request_id
 
 DATABASE_BUSY = "Service temporarily unavailable: database busy, please retry"
 RETRY_AFTER_SECONDS = "1"
@@ -52,7 +53,7 @@ def render(error: GatewayError) -> FlaskResponse:
         error.status,
         error.message,
         data=error.data,
-        request_id=g.get("request_id") or envelope.new_request_id(),
+        request_id=request_id(),
         tz=current_app.config["TZINFO"],
         debug=current_app.config["DEBUG_ENVELOPE"],
     )
@@ -97,7 +98,8 @@ def on_pool_timeout(error: PoolTimeout) -> FlaskResponse:
 
 
 def on_unexpected(error: Exception) -> FlaskResponse:
-    current_app.logger.exception("unhandled error in %s", g.get("act"))
+    info = g.get("info")
+    current_app.logger.exception("unhandled error in %s", info.act if info else None)
     return render(GatewayError())
 
 

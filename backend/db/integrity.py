@@ -3,9 +3,9 @@
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
+from backend.core.errors import Conflict
 from backend.db import db
-from backend.errors import Conflict
-from backend.resilience import error_code
+from backend.db.resilience import error_code
 
 MYSQL_DUPLICATE_KEY = 1062
 

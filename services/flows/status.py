@@ -6,25 +6,21 @@ serialise: N toggles give N flips and N audit rows. Registering an execution tak
 so a flow deactivated concurrently never gets a new execution.
 """
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 
-from backend import audit
-from backend.auth import caller_id, member_of, require_access, require_read_access
+from backend.auth.access import caller_id, member_of, require_access, require_read_access
+from backend.core.call import Call
+from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.db import db
-from backend.errors import Conflict, NotFound, ValidationFailed
-from backend.flowformat import activation_problems
-from backend.flowlist import Page
-from backend.models import AuditLog, Flow, FlowExecution
-from backend.registry import Call
-from backend.rows import format_datetime, now, row_dict
+from backend.legacy.clock import now
+from backend.legacy.wire import row_dict
+from backend.models import EXECUTIONS, FLOWS, FOLDERS
+from services import audit
+from services.flows.definition import activation_problems
 
-FLOWS = Flow.__table__
-AUDIT = AuditLog.__table__
-EXECUTIONS = FlowExecution.__table__
 STATUS_CHANGED = "flow_status_changed"
 TOGGLE_CONFLICT = "Cannot toggle status: Flow is currently being executed"
 CHANGE_CONFLICT = "Cannot change status: Flow is currently being executed"
@@ -47,6 +43,12 @@ LOCK_FOR_CHANGE = (
     .where(FLOWS.c.id == bindparam("flow_id"))
     .with_for_update()
 )
+# The detail read: the flow, its folder's name and the caller's membership (a column).
+FLOW_DETAIL = (
+    select(FLOWS, FOLDERS.c.name.label("folder_name"), CALLER_ALLOWED)
+    .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
+    .where(FLOWS.c.id == bindparam("flow_id"))
+)
 SET_STATUS = (
     update(FLOWS)
     .where(FLOWS.c.id == bindparam("flow_id"))
@@ -61,10 +63,15 @@ def lock_flow(flow_id: str) -> dict[str, Any]:
     return dict(row)
 
 
-def load_flow(call: Call, flow_id: str) -> dict[str, Any]:
-    """Read a flow without locking it: 404, then the member check (403), as legacy."""
-    row, _ = with_access(call, READ_WITH_ACCESS, {"flow_id": flow_id})
-    return row
+def load_flow(call: Call, flow_id: str, *, folder_name: bool = False) -> dict[str, Any]:
+    """Read a flow without locking it: 404, then the member check (403), as legacy.
+
+    `folder_name` adds the name of its folder (the detail reads).
+    """
+    if not folder_name:
+        return with_access(call, READ_WITH_ACCESS, {"flow_id": flow_id})[0]
+    row, found = with_access(call, FLOW_DETAIL, {"flow_id": flow_id})
+    return {**row, "folder_name": found["folder_name"]}
 
 
 def has_live_execution(flow_id: str) -> bool:
@@ -142,7 +149,7 @@ def write_status(
 
 def reason(call: Call) -> str | None:
     """The body's optional `reason`: read once the flow has passed its 404/403 checks."""
-    return call.data.get("reason")
+    return call.body().get("reason")
 
 
 def toggle(call: Call, flow_id: str) -> dict[str, Any]:
@@ -193,7 +200,7 @@ def set_many(call: Call, project_id: str) -> list[dict[str, Any]]:
     The first refusal (404, 409, 422) names its flow and rolls back the rest.
     """
     require_access(call, project_id)
-    data = call.data
+    data = call.body()
     flow_ids, target = data["flow_ids"], int(data["is_active"])
     rows = lock_flows(project_id, flow_ids)
     changed = {}
@@ -206,57 +213,3 @@ def set_many(call: Call, project_id: str) -> list[dict[str, Any]]:
             call, row, target, via="flows_set_active", reason=data.get("reason"), conflict=conflict
         )
     return [changed[flow_id] for flow_id in flow_ids]
-
-
-# --- status history (from the audit log) ------------------------------------------------------
-
-
-def decoded(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def history_entry(row: Mapping[str, Any]) -> dict[str, Any]:
-    metadata = decoded(row["metadata"])
-    return {
-        "changed_at": format_datetime(row["created_at"]),
-        "user_id": row["user_id"],
-        "old_status": decoded(row["old_values"]).get("is_active"),
-        "new_status": decoded(row["new_values"]).get("is_active"),
-        "ip_address": row["ip_address"],
-        "action": metadata.get("via") or row["action"],
-        "reason": metadata.get("reason"),
-    }
-
-
-# The legacy `audit_logs` has single-column indexes only. Left alone, MariaDB intersects those on
-# action, resource_type and project_id and sorts every status change of the project: 172 ms per
-# page at 44,000 audit rows, growing with every toggle. Without them it reads the `created_at`
-# index backwards until the page is full (0.4 ms), or uses the opt-in `gw_audit_resource_idx`.
-HISTORY_INDEX_HINT = (
-    "IGNORE INDEX (audit_logs_action_idx, audit_logs_resource_type_idx, audit_logs_project_idx)"
-)
-
-
-def history_statement(flow: dict[str, Any], page: Page) -> Select[Any]:
-    """Newest first; audit ids are time-ordered, so they break ties within one second."""
-    statement = (
-        select(AUDIT)
-        .with_hint(AUDIT, HISTORY_INDEX_HINT, "mysql")
-        .where(
-            AUDIT.c.project_id == flow["project_id"],
-            AUDIT.c.resource_type == "flow",
-            AUDIT.c.resource_id == flow["id"],
-            AUDIT.c.action == STATUS_CHANGED,
-        )
-        .order_by(AUDIT.c.created_at.desc(), AUDIT.c.id.desc())
-    )
-    return page.apply(statement)
-
-
-def history(flow: dict[str, Any], page: Page) -> list[dict[str, Any]]:
-    rows = db.session.execute(history_statement(flow, page)).mappings()
-    return [history_entry(row) for row in rows]

@@ -13,13 +13,15 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from backend import dispatch, envelope
+from backend.core import envelope
+from backend.core.call import Call, Caller, Client, Raw, Reply
+from backend.core.errors import GatewayError, ValidationFailed
+from backend.core.registry import Action, registry, schema_instance
 from backend.db import db
-from backend.errors import GatewayError, ValidationFailed
-from backend.indexes import add_indexes
+from backend.db.indexes import add_indexes
 from backend.models import User
-from backend.registry import Action, Call, Caller, Client, Raw, Reply
-from backend.version import __version__
+from backend.ops.version import __version__
+from backend.runner import run
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
 FLOW_COLUMNS = ("id", "name", "is_active", "folder_id", "updated_at")
@@ -58,18 +60,18 @@ def invoke(
 ) -> Reply:
     """Run one act exactly as the HTTP dispatcher would, minus HTTP."""
     try:
-        action, args = dispatch.resolve_act(act, method, ident)
+        action, args = registry.resolve_act(act, method, ident)
         loaded = data or {}
         if action.schema is not None:
-            loaded = dispatch.schema_instance(action.schema).load(loaded)
+            loaded = schema_instance(action.schema).load(loaded)
         call = Call(
-            data=loaded,
+            loaded,
             args=args,
             user=caller(action, as_email),
             query=query or {},
             client=CLI_CLIENT,
         )
-        result = dispatch.run(action, call)
+        result = run(action, call)
     except ValidationError as exc:
         raise CommandFailed(wire(ValidationFailed(exc.messages_dict))) from exc
     except GatewayError as exc:
@@ -190,7 +192,7 @@ def add_indexes_command() -> None:
 @click.option("--bind", default=None, help="HOST:PORT (default from HOST and PORT).")
 def serve(bind: str | None) -> None:
     """Serve with gunicorn and the packaged production defaults."""
-    args = ["-m", "gunicorn", "-c", "python:backend.gunicorn_conf", "backend:create_app()"]
+    args = ["-m", "gunicorn", "-c", "python:backend.ops.gunicorn_conf", "backend:create_app()"]
     os.execv(sys.executable, [sys.executable, *args, *(["--bind", bind] if bind else [])])
 
 

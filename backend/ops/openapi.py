@@ -1,4 +1,7 @@
-"""The OpenAPI 3.1 document, generated from the registry and the marshmallow input schemas."""
+"""The OpenAPI 3.1 document, generated from the registry and the marshmallow input schemas.
+
+The schemas reach it through the registry's actions; it never imports the `schemas` package.
+"""
 
 import re
 from functools import cache
@@ -7,9 +10,9 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from backend.registry import Action, registry
-from backend.version import __version__
-from schemas import base
+from backend.core import envelope
+from backend.core.registry import Action, registry
+from backend.ops.version import __version__
 
 ERROR_STATUSES = {
     "400": "Bad request (invalid act, invalid JSON, invalid field)",
@@ -21,20 +24,6 @@ ERROR_STATUSES = {
     "422": "Input failed validation",
     "429": "Too many failed login attempts",
     "503": "Database unavailable",
-}
-ENVELOPE = {
-    "type": "object",
-    "required": ["success", "status_code", "message", "timestamp", "request_id"],
-    "properties": {
-        "success": {"type": "boolean"},
-        "status_code": {"type": "integer"},
-        "message": {"type": "string"},
-        "timestamp": {"type": "string"},
-        "request_id": {"type": "string"},
-        "data": {},
-        "debug": {"type": "object"},
-        "status": {"type": "string", "enum": ["error"]},
-    },
 }
 PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 STRING = {"type": "string"}
@@ -78,7 +67,11 @@ RAW_RESPONSES: dict[str, dict[str, Any]] = {
 }
 
 
-def new_spec() -> APISpec:
+# A custom marshmallow field and the OpenAPI type(s) it is documented as.
+FieldTypes = tuple[tuple[type, str | tuple[str, ...]], ...]
+
+
+def new_spec(field_types: FieldTypes) -> APISpec:
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="GassAPI Gateway",
@@ -88,10 +81,10 @@ def new_spec() -> APISpec:
         info={"description": DESCRIPTION},
         servers=[{"url": "/gassapi2/backend"}],
     )
-    plugin.map_to_openapi_type(base.Text, "string", None)
-    plugin.map_to_openapi_type(base.Flag, ("integer", "boolean", "string"), None)
+    for field_type, openapi_type in field_types:
+        plugin.map_to_openapi_type(field_type, openapi_type, None)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    spec.components.schema("Envelope", ENVELOPE)
+    spec.components.schema("Envelope", envelope.SCHEMA)
     return spec
 
 
@@ -107,8 +100,8 @@ def openapi_path(action: Action) -> str:
 
 
 def responses(action: Action, method: str) -> dict[str, Any]:
-    envelope = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
-    ok = {"description": "Success envelope", "content": envelope, "headers": REQUEST_ID_HEADER}
+    enveloped = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
+    ok = {"description": "Success envelope", "content": enveloped, "headers": REQUEST_ID_HEADER}
     raw = RAW_RESPONSES.get(action.acts[0] if action.acts else "")
     if raw is not None:
         ok = {"description": raw["description"], "content": raw["content"]}
@@ -116,7 +109,7 @@ def responses(action: Action, method: str) -> dict[str, Any]:
     result: dict[str, Any] = {"200": ok, "201": ok} if method == "POST" else {"200": ok}
     for status, text in ERROR_STATUSES.items():
         headers = UNAVAILABLE_HEADERS if status == "503" else REQUEST_ID_HEADER
-        result[status] = {"description": text, "content": envelope, "headers": headers}
+        result[status] = {"description": text, "content": enveloped, "headers": headers}
     return result
 
 
@@ -142,8 +135,9 @@ def operation(action: Action, method: str) -> dict[str, Any]:
 
 
 @cache
-def document() -> dict[str, Any]:
-    spec = new_spec()
+def document(field_types: FieldTypes = ()) -> dict[str, Any]:
+    """The document; `field_types` documents the input schemas' own field classes."""
+    spec = new_spec(field_types)
     paths: dict[str, dict[str, Any]] = {}
     for method, action in registry.actions():
         paths.setdefault(openapi_path(action), {})[method.lower()] = operation(action, method)

@@ -8,14 +8,19 @@ job of whoever renders the text.
 """
 
 import html
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
+from backend.legacy.php import (
+    NUMERIC,
+    PHP_TRIM,
+    byte_length,
+    php_string,
+    php_truthy,
+)
 
-PHP_TRIM = " \t\n\r\0\x0b"
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 PASSWORD_MIN_BYTES = 8
 PASSWORD_MAX_BYTES = 128
@@ -44,9 +49,6 @@ _PHP_EMAIL = re.compile(
 )
 _EMAIL_BAD_CHARS = re.compile(r"[<>\"'\x00-\x1f\x7f]")
 _FLEXIBLE_ID = re.compile(r"[A-Za-z0-9_-]+")
-_PHP_NUMERIC = re.compile(
-    r"[ \t\n\r\v\f]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t\n\r\v\f]*"
-)
 
 
 def _obfuscable(word: str) -> str:
@@ -86,28 +88,6 @@ def required(data: Any, *fields: str) -> None:
     missing = [name for name in fields if source.get(name) is None or source.get(name) == ""]
     if missing:
         raise BadRequest(", ".join(f"Required field: {label(name)}" for name in missing))
-
-
-def php_truthy(value: Any) -> bool:
-    """PHP `(bool)`: false, 0, 0.0, "", "0", [], {} and None are false."""
-    if isinstance(value, str):
-        return value not in ("", "0")
-    return bool(value)
-
-
-def flag(value: Any) -> int:
-    return int(php_truthy(value))
-
-
-def filter_bool(value: Any) -> bool:
-    """PHP FILTER_VALIDATE_BOOLEAN: only 1/"1"/"true"/"on"/"yes" (any case, trimmed) are true."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value == 1
-    if isinstance(value, str):
-        return value.strip(" \t\r\n\x0b").lower() in ("1", "true", "on", "yes")
-    return False
 
 
 def email(value: Any) -> str:
@@ -213,7 +193,7 @@ def flexible_id(value: Any) -> str:
     ident = value if isinstance(value, str) else php_string(value)
     if _FLEXIBLE_ID.fullmatch(ident):
         return ident
-    if "." in ident and _PHP_NUMERIC.fullmatch(ident):
+    if "." in ident and NUMERIC.fullmatch(ident):
         raise BadRequest("Input must be an integer")
     raise BadRequest("Validation failed")
 
@@ -223,38 +203,6 @@ def http_method(value: Any) -> str:
     if method not in HTTP_METHODS:
         raise BadRequest("Invalid HTTP method")
     return method
-
-
-def php_json(value: Any) -> str:
-    """JSON text as PHP `json_encode` wrote it (`\\/`, `\\uXXXX`), but `{}` stays `{}`."""
-    encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-    return encoded.replace("/", "\\/")
-
-
-def json_text(value: Any, field: str) -> str | None:
-    """A "JSON text" body field: objects/arrays are encoded, strings are stored as sent."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict | list):
-        return php_json(value)
-    raise BadRequest(f"{field} must be a JSON object, array or string")
-
-
-def byte_length(value: str) -> int:
-    return len(value.encode("utf-8", "surrogatepass"))
-
-
-def php_string(value: bool | int | float) -> str:
-    """PHP `(string)` of a scalar: true → "1", false → "", floats with precision 14."""
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if not isinstance(value, float):
-        return str(value)
-    rendered = format(value, ".14G")
-    if "E" not in rendered:
-        return rendered
-    mantissa, exponent = rendered.split("E")
-    return f"{mantissa if '.' in mantissa else mantissa + '.0'}E{int(exponent):+d}"
 
 
 def _scalar_text(value: Any, field: str) -> str:
