@@ -1,4 +1,4 @@
-"""The application factory: wiring only."""
+"""The application factory and the console script: wiring only, above every other module."""
 
 import logging
 import os
@@ -7,12 +7,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from backend.db import db, pooling, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
-from backend.ops.cli import register_commands
+from backend.ops.cli import register_commands, serve
 from backend.web import hooks
 from backend.web.error_handlers import register_error_handlers
 from backend.web.view import view
@@ -65,3 +66,10 @@ def configure_logging(app: Flask) -> None:
         access.addHandler(handler)
         access.propagate = False
     access.setLevel(app.config.get("ACCESS_LOG_LEVEL", logging.INFO))
+
+
+def main() -> None:
+    """The `gassapi-gateway` console script: the app's commands, and `serve`."""
+    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
+    group.add_command(serve)
+    group()

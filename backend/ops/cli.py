@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from backend.core.registry import Action, registry, schema_instance
 from backend.db import db
 from backend.db.indexes import add_indexes
 from backend.models import User
+from backend.ops.acts import acts_command
 from backend.ops.version import __version__
 from backend.runner import run
 
@@ -197,14 +198,5 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, add_indexes_command, flows, users, tokens):
+    for command in (init_db, add_indexes_command, acts_command, flows, users, tokens):
         app.cli.add_command(command)
-
-
-def main() -> None:
-    """The `gassapi-gateway` console script."""
-    from backend import create_app
-
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
-    group.add_command(serve)
-    group()

@@ -356,6 +356,25 @@ def test_create_stores_flow_inputs_as_json_text(make: Factory, call_act: Any, in
     assert json.loads(data["flow_inputs"]) == inputs
 
 
+@pytest.mark.parametrize(
+    ("minimum", "status"),
+    [("12", 201), (" 12 ", 201), ("\u0661\u0662", 400), ("\uff11\uff12", 400)],
+)
+def test_create_reads_flow_input_numbers_as_php_is_numeric_does(
+    make: Factory, call_act: Any, minimum: str, status: int
+) -> None:
+    """ASCII digits only: Arabic-Indic «١٢» or full-width «１２» are no number for PHP."""
+    _, project, token = owned(make)
+    inputs = [{"name": "count", "type": "number", "validation": {"min": minimum}}]
+    body = {"name": "Numbers", "flow_inputs": inputs}
+    response = call_act("flows", "POST", id=project.id, token=token, json=body)
+    assert response.status_code == status
+    if status == 400:
+        assert response.json["message"] == (
+            "Invalid request: Invalid flow inputs: Input 0: min must be numeric for number type"
+        )
+
+
 LEGACY_CREATE_ERRORS = [
     ({}, "Invalid request: Required field: Name"),
     ({"name": ""}, "Invalid request: Required field: Name"),

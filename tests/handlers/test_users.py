@@ -286,6 +286,17 @@ def test_user_refuses_unknown_or_malformed_ids(
     assert status_and_message(response) == (status, message)
 
 
+def test_user_id_of_arabic_indic_digits_is_no_number_as_in_php(
+    make: Factory, call_act: Any
+) -> None:
+    """PHP's is_numeric() reads ASCII digits only: «١.٢» is not "numeric with a dot"."""
+    token = make.token(make.user())
+    arabic_indic = call_act("user", "GET", id="\u0661.\u0662", token=token)
+    ascii_digits = call_act("user", "GET", id="1.2", token=token)
+    assert status_and_message(arabic_indic) == (400, "Invalid request: Validation failed")
+    assert status_and_message(ascii_digits) == (400, "Invalid request: Input must be an integer")
+
+
 # --- user_update -----------------------------------------------------------------------------
 
 
