@@ -65,7 +65,7 @@ def configure_logging(app: Flask) -> None:
         handler.setFormatter(logging.Formatter("%(message)s"))
         access.addHandler(handler)
         access.propagate = False
-    access.setLevel(app.config.get("ACCESS_LOG_LEVEL", logging.INFO))
+    access.setLevel(app.config["ACCESS_LOG_LEVEL"])
 
 
 def main() -> None:

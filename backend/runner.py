@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from backend.core.call import Call
 from backend.core.registry import Action
 from backend.db import db
-from backend.db.resilience import DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_RETRY_DEADLINE, is_retryable
+from backend.db.resilience import is_retryable
 
 
 def run(action: Action, call: Call) -> Any:
@@ -50,8 +50,8 @@ def rolled_back() -> bool:
 
 
 def retry_fits(elapsed: float, config: Any) -> bool:
-    lock_wait = float(config.get("DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT))
-    deadline = float(config.get("DB_RETRY_DEADLINE_SECONDS", DEFAULT_RETRY_DEADLINE))
+    lock_wait = float(config["DB_LOCK_WAIT_TIMEOUT"])
+    deadline = float(config["DB_RETRY_DEADLINE_SECONDS"])
     return elapsed + lock_wait <= deadline
 
 

@@ -8,8 +8,6 @@ from sqlalchemy.engine import Engine, make_url
 from backend.db import pooling
 from backend.db.resilience import (
     DB_CONNECT_TIMEOUT,
-    DEFAULT_LOCK_WAIT_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
 )
 
 
@@ -20,24 +18,24 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     return {
         **pooling.engine_options(ping_idle_seconds(config)),
         "pool_recycle": 280,
-        "pool_size": int(config.get("DB_POOL_SIZE", 5)),
-        "max_overflow": int(config.get("DB_MAX_OVERFLOW", 5)),
+        "pool_size": int(config["DB_POOL_SIZE"]),
+        "max_overflow": int(config["DB_MAX_OVERFLOW"]),
         "pool_timeout": 5,
         "isolation_level": "READ COMMITTED",
         "connect_args": {
             "connect_timeout": DB_CONNECT_TIMEOUT,
             # A frozen server must cost a request less than gunicorn's 30 s worker timeout (a
             # killed worker answers nothing): ping or query 20 s + a new connection's 3 s.
-            "read_timeout": int(config.get("DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
-            "write_timeout": int(config.get("DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
+            "read_timeout": int(config["DB_READ_TIMEOUT"]),
+            "write_timeout": int(config["DB_READ_TIMEOUT"]),
             "init_command": "SET SESSION innodb_lock_wait_timeout = "
-            + str(int(config.get("DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT))),
+            + str(int(config["DB_LOCK_WAIT_TIMEOUT"])),
         },
     }
 
 
 def ping_idle_seconds(config: dict[str, Any]) -> float:
-    return float(config.get("DB_PING_IDLE_SECONDS", pooling.DEFAULT_PING_IDLE_SECONDS))
+    return float(config["DB_PING_IDLE_SECONDS"])
 
 
 def tune_engine(engine: Engine) -> None:

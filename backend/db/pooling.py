@@ -22,7 +22,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
-DEFAULT_PING_IDLE_SECONDS = 1.0
 IN_TRANSACTION = SERVER_STATUS.SERVER_STATUS_IN_TRANS
 RETURNED_AT = "gateway_returned_at"
 ENDED = "gateway_transaction_ended"

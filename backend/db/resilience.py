@@ -2,14 +2,9 @@
 
 from sqlalchemy.exc import DBAPIError
 
-# innodb_lock_wait_timeout of every gateway connection, and the time within which the retries of
-# one request must fit (below gunicorn's 30 s worker timeout).
-DEFAULT_LOCK_WAIT_TIMEOUT = 10
-DEFAULT_RETRY_DEADLINE = 20.0
 # Socket timeouts of every gateway connection: connecting (the handshake included) and waiting for
 # one answer. A lock wait is one answer, so the read timeout stays above the lock wait timeout.
 DB_CONNECT_TIMEOUT = 3
-DEFAULT_READ_TIMEOUT = 20
 # MySQL/MariaDB: deadlock, lock wait timeout, Galera certification failure / WSREP not ready.
 RETRYABLE_CODES = frozenset({1213, 1205, 1047, 1180})
 # Can't connect, server gone away, lost connection, server shutdown in progress, connection
