@@ -5,7 +5,6 @@ never locks a flow forever; a running row whose lease has passed reads as "expir
 marked so when a flow's runs are listed or a new run is registered.
 """
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,10 +23,10 @@ from backend.legacy.php import php_json
 from backend.legacy.wire import format_datetime, row_dict
 from backend.models import EXECUTIONS
 from schemas.executions import FinishIn
-from services.flows import listing
+from schemas.queries import ExecutionListQuery, load_query
 from services.flows.status import load_flow, load_for_change, lock_flow
+from services.paging import page_of
 
-STATUSES = ("running", "completed", "failed", "expired")
 STARTED = "Flow execution started"
 
 
@@ -185,13 +184,6 @@ def flow_execution_finish(call: Call) -> Reply:
 # --- listing ---------------------------------------------------------------------------------
 
 
-def status_filter(query: Mapping[str, str]) -> str | None:
-    status = listing.given(query, "status")
-    if status is not None and status not in STATUSES:
-        raise BadRequest(f"status must be one of: {', '.join(STATUSES)}")
-    return status
-
-
 @action(
     "/flow/<id>/executions",
     acts=("flow_executions",),
@@ -200,7 +192,8 @@ def status_filter(query: Mapping[str, str]) -> str | None:
 )
 def flow_executions(call: Call) -> Reply:
     flow = load_flow(call, call.args["id"])
-    status, page = status_filter(call.query), listing.page(call.query)
+    query = load_query(ExecutionListQuery, call)
+    status, page = query["status"], page_of(query)
     expire_stale(flow["id"])
     statement = select(EXECUTIONS).where(EXECUTIONS.c.flow_id == flow["id"])
     if status is not None:

@@ -1,10 +1,13 @@
 """Flow active status: toggle (the seed), activate, deactivate, the active list, batch, history."""
 
+from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN
 from backend.core.call import Call, Reply
 from backend.core.registry import action
 from schemas.flow_status import ReasonIn, SetActiveIn
+from schemas.queries import FlowListQuery, PageQuery, load_query
 from services.flows import history, listing, status
+from services.paging import page_of
 
 
 @action(
@@ -53,8 +56,10 @@ def flow_deactivate(call: Call) -> Reply:
     summary="List active flows for a project",
 )
 def flows_active(call: Call) -> Reply:
+    require_access(call, call.args["id"])
+    query = load_query(FlowListQuery, call)
     return Reply(
-        listing.list_flows(call, call.args["id"], active_only=True), "Active flows fetched"
+        listing.list_flows(call.args["id"], query, active_only=True), "Active flows fetched"
     )
 
 
@@ -79,4 +84,5 @@ def flows_set_active(call: Call) -> Reply:
 )
 def flow_status_history(call: Call) -> Reply:
     flow = status.load_flow(call, call.args["id"])
-    return Reply(history.history(flow, listing.page(call.query)), "Flow status history")
+    page = page_of(load_query(PageQuery, call))
+    return Reply(history.history(flow, page), "Flow status history")

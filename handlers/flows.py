@@ -19,6 +19,7 @@ from backend.db import db
 from backend.legacy.wire import row_dict
 from backend.models import FLOWS
 from schemas.flows import FlowCreateIn, FlowDuplicateIn, FlowUpdateIn
+from schemas.queries import FlowListQuery, load_query
 from services.flows import definition, listing, status, writes
 
 PROJECT_FLOWS_ACTS = ("flows", "flow_list", "flows_list", "flow_create")
@@ -63,7 +64,9 @@ def ui_row(row: dict[str, Any]) -> dict[str, Any]:
     summary="List flows for a project (filters: is_active, folder_id, limit, offset)",
 )
 def flow_list(call: Call) -> Reply:
-    return Reply(listing.list_flows(call, call.args["id"]), "Flows fetched")
+    require_access(call, call.args["id"])
+    query = load_query(FlowListQuery, call)
+    return Reply(listing.list_flows(call.args["id"], query), "Flows fetched")
 
 
 @action("/flow/<id>", methods=("GET",), acts=FLOW_ACTS, auth=ANY_TOKEN, summary="Flow detail")

@@ -16,11 +16,11 @@ from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FLOWS, FOLDERS, Endpoint, Folder
 from schemas.folders import FolderCreateIn, FolderUpdateIn
+from schemas.queries import FolderListQuery, load_query
 from services.folders import folder_in_project, load_folder
 from services.paging import LIST_LIMIT, newest_first
 from services.projects import lock_project
 
-NOT_GIVEN = (None, "", "undefined")  # mcp2 sends omitted filters as the literal "undefined"
 PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
 FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
 DUPLICATE_FOLDER = "A folder with this name already exists in this project"
@@ -37,7 +37,7 @@ def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
         .label("endpoint_count")
     )
     query = select(FOLDERS, endpoint_count).where(FOLDERS.c.project_id == project_id)
-    if parent_id not in NOT_GIVEN:
+    if parent_id is not None:
         query = query.where(FOLDERS.c.parent_id == parent_id)
     return newest_first(query, FOLDERS).limit(LIST_LIMIT)
 
@@ -52,7 +52,8 @@ def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
 def folders_list(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id)
-    rows = db.session.execute(folder_list_query(project_id, call.query.get("parent_id")))
+    parent_id = load_query(FolderListQuery, call)["parent_id"]
+    rows = db.session.execute(folder_list_query(project_id, parent_id))
     data = [
         {**row_dict(FOLDERS, row), "endpoint_count": int(row["endpoint_count"])}
         for row in rows.mappings()

@@ -29,15 +29,13 @@ from backend.models import (
     ProjectMember,
     User,
 )
+from schemas.queries import UserListQuery, UserPageQuery, load_query
 from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
 from services.accounts import PROFILE_AUTH, load_user, user_object
 from services.paging import LIST_LIMIT
 
 PROFILE_ACTS = ("profile", "profile_update")
 USER_ACTS = ("user", "user_update", "user_delete")
-DEFAULT_LIMIT = 10
-DIGITS = re.compile(r"[0-9]+")
-MAX_PAGING_NUMBER = 10**9  # page × limit stays far inside a 64-bit OFFSET
 LIKE_ESCAPE = "!"
 
 
@@ -108,18 +106,6 @@ def profile_update(call: Call) -> Reply:
 # --- users -----------------------------------------------------------------------------------
 
 
-def positive_int(query: Mapping[str, str], name: str, default: int) -> int:
-    raw = query.get(name, "")
-    if raw == "":
-        return default
-    if not DIGITS.fullmatch(raw) or not raw.strip("0"):
-        raise BadRequest(f"{validators.label(name)} must be a positive integer")
-    # Length first: int() refuses more than 4300 digits with a ValueError (a 500).
-    if len(raw.lstrip("0")) > len(str(MAX_PAGING_NUMBER)) or int(raw) > MAX_PAGING_NUMBER:
-        raise BadRequest(f"{validators.label(name)} is too large")
-    return int(raw)
-
-
 def like_pattern(term: str) -> str:
     """`%term%` with the user's own `%`, `_` matched literally."""
     escaped = re.sub(r"([!%_])", LIKE_ESCAPE + r"\1", term)
@@ -159,12 +145,13 @@ def paginated_users(page: int, limit: int) -> dict[str, Any]:
 
 @action("/users", acts=("users",), auth=STRICT, summary="List, search or page through users")
 def users(call: Call) -> Reply:
-    limit = min(positive_int(call.query, "limit", DEFAULT_LIMIT), LIST_LIMIT)
-    if call.query.get("search"):
-        return Reply(search_users(call.query["search"], limit))
-    if call.query.get("active_only") == "true":
+    query = load_query(UserListQuery, call)
+    limit = min(query["limit"], LIST_LIMIT)
+    if query["search"]:
+        return Reply(search_users(query["search"], limit))
+    if query["active_only"] == "true":
         return Reply(active_users(limit))
-    return Reply(paginated_users(positive_int(call.query, "page", 1), limit))
+    return Reply(paginated_users(load_query(UserPageQuery, call)["page"], limit))
 
 
 @action("/users/stats", acts=("users_stats",), auth=STRICT, summary="Count users by status")

@@ -1,5 +1,6 @@
 """What every list act shares: the legacy cap of 100 rows, a page of a statement, the order."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,12 @@ class Page:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         return query.limit(self.limit).offset(self.offset)
+
+
+def page_of(query: Mapping[str, Any]) -> Page:
+    """The page a loaded query asks for: `limit` capped at LIST_LIMIT, `offset` from 0."""
+    limit, offset = query["limit"], query["offset"]
+    return Page(min(limit or LIST_LIMIT, LIST_LIMIT), offset or 0)
 
 
 def newest_first(query: Select[Any], table: Any) -> Select[Any]:

@@ -10,8 +10,9 @@ from sqlalchemy import insert, text
 
 from backend.db import db
 from backend.models import AuditLog
+from services.flows import history
 from services.flows import status as flowstatus
-from services.flows.listing import Page
+from services.paging import Page
 from tests.factories import Factory
 
 BROKEN_FLOW = {"version": "1.0", "steps": [{"id": "s1", "name": "No URL"}]}
@@ -520,7 +521,7 @@ def test_status_history_reads_the_newest_audit_rows_not_the_whole_project(
         db.session.execute(insert(AuditLog.__table__), rows)
         db.session.commit()
         db.session.execute(text("ANALYZE TABLE audit_logs")).all()
-        statement = flowstatus.history_statement(
+        statement = history.history_statement(
             {"id": flow.id, "project_id": flow.project_id}, Page(10)
         )
         sql = statement.compile(db.engine, compile_kwargs={"literal_binds": True})

@@ -181,7 +181,7 @@ def test_list_returns_at_most_100_rows(make: Factory, call_act: Any, limit: str 
 def test_flow_lists_refuse_bad_filters_with_400(
     make: Factory, call_act: Any, act: str, params: dict[str, str], message: str
 ) -> None:
-    """`flows` and `flows_active` share services/flows/listing.py's paging and filters."""
+    """`flows` and `flows_active` share one query schema and one listing service."""
     _, project, token = owned(make)
     response = call_act(act, "GET", id=project.id, token=token, **params)
     assert response.status_code == 400
