@@ -262,12 +262,24 @@ def test_flows_active_ignores_undefined_filters_like_the_mcp_client_sends(
     assert len(plain) == 1
 
 
-@pytest.mark.parametrize(("flag", "listed"), [("1", True), ("true", True), ("0", False)])
-def test_flows_active_honours_an_is_active_filter(
-    make: Factory, call_act: Any, flag: str, listed: bool
+@pytest.mark.parametrize(
+    ("params", "listed"),
+    [
+        ({"is_active": "1"}, True),
+        ({"is_active": "true"}, True),
+        ({"is_active": "0"}, True),
+        ({"is_active": "false"}, True),
+        ({"status": "active"}, True),
+        ({"status": "inactive"}, False),
+    ],
+)
+def test_flows_active_keeps_to_active_flows_under_any_filter(
+    make: Factory, call_act: Any, params: dict[str, str], listed: bool
 ) -> None:
+    """A false `is_active` lifts no filter the act itself sets; `status=inactive` contradicts it."""
     project, flow, token = owned_flow(make)
-    response = call_act("flows_active", "GET", id=project.id, token=token, is_active=flag)
+    make.flow(project, is_active=0)
+    response = call_act("flows_active", "GET", id=project.id, token=token, **params)
     assert [row["id"] for row in response.json["data"]] == ([flow.id] if listed else [])
 
 
