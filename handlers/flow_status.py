@@ -5,7 +5,7 @@ from backend.auth.callers import ANY_TOKEN
 from backend.core.call import Call, Reply
 from backend.core.registry import action
 from schemas.flow_status import ReasonIn, SetActiveIn
-from schemas.queries import FlowListQuery, PageQuery, load_query
+from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, PageQuery, load_query
 from services.flows import history, listing, status
 from services.paging import page_of
 
@@ -53,7 +53,8 @@ def flow_deactivate(call: Call) -> Reply:
     "/project/<id>/flows/active",
     acts=("flows_active", "flows_active_list"),
     auth=ANY_TOKEN,
-    summary="List active flows for a project",
+    summary="List active flows for a project (filters: as the flows list)",
+    query=FLOW_LIST_PARAMETERS,
 )
 def flows_active(call: Call) -> Reply:
     require_access(call, call.args["id"])

@@ -19,7 +19,7 @@ from backend.db import db
 from backend.legacy.wire import row_dict
 from backend.models import FLOWS
 from schemas.flows import FlowCreateIn, FlowDuplicateIn, FlowUpdateIn
-from schemas.queries import FlowListQuery, load_query
+from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, load_query
 from services.flows import definition, listing, status, writes
 
 PROJECT_FLOWS_ACTS = ("flows", "flow_list", "flows_list", "flow_create")
@@ -61,7 +61,8 @@ def ui_row(row: dict[str, Any]) -> dict[str, Any]:
     methods=("GET",),
     acts=PROJECT_FLOWS_ACTS,
     auth=ANY_TOKEN,
-    summary="List flows for a project (filters: is_active, folder_id, limit, offset)",
+    summary="List flows for a project (filters: is_active, status, folder_id, limit, offset)",
+    query=FLOW_LIST_PARAMETERS,
 )
 def flow_list(call: Call) -> Reply:
     require_access(call, call.args["id"])

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from backend.auth.callers import OPTIONAL
 from backend.core.call import Call, Raw, Reply
 from backend.core.errors import NotAuthenticated, NotFound, ServiceUnavailable
-from backend.core.registry import METHODS, action, registry
+from backend.core.registry import METHODS, Action, action, registry
 from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.wire import format_datetime
@@ -33,6 +33,13 @@ HELP_EXAMPLES = (
 )
 
 
+def help_entry(method: str, act: Action) -> dict[str, Any]:
+    entry = {"method": method, "path": act.template, "description": act.summary}
+    if act.query:
+        entry["query"] = {param["name"]: param.get("description", "") for param in act.query}
+    return {**entry, "acts": list(act.acts)}
+
+
 @cache
 def help_document() -> dict[str, Any]:
     entries = sorted(registry.actions(), key=lambda pair: METHODS.index(pair[0]))
@@ -41,15 +48,7 @@ def help_document() -> dict[str, Any]:
         "version": __version__,
         "base_url": "/gassapi2/backend/",
         "usage": "?act=endpoint_name&id={id}",
-        "endpoints": [
-            {
-                "method": method,
-                "path": act.template,
-                "description": act.summary,
-                "acts": list(act.acts),
-            }
-            for method, act in entries
-        ],
+        "endpoints": [help_entry(method, act) for method, act in entries],
         "examples": list(HELP_EXAMPLES),
     }
 

@@ -19,8 +19,10 @@ from schemas.base import LegacySchema
 NOT_GIVEN = ("", "undefined")  # mcp2 sends omitted filters as the literal "undefined"
 MAX_NUMBER = 2**63 - 1  # anything past a 64-bit LIMIT/OFFSET would be an SQL error, not a page
 MAX_PAGING_NUMBER = 10**9  # users: page × limit stays far inside a 64-bit OFFSET
+# PHP's FILTER_VALIDATE_BOOLEAN words (any case), plus JavaScript's `null`, which means "no filter".
 TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off")
+FALSE_WORDS = ("0", "false", "no", "off", "null")
+FLOW_STATES = {"active": 1, "inactive": 0, "all": None}
 EXECUTION_STATUSES = ("running", "completed", "failed", "expired")
 DIGITS = re.compile(r"[0-9]+")
 DEFAULT_USERS_LIMIT = 10
@@ -30,7 +32,7 @@ class Given(fields.Field):
     """A filter, None when empty or "undefined"; surrounding white space dropped (`strip`)."""
 
     def __init__(self, *, strip: bool = True, **kwargs: Any) -> None:
-        super().__init__(load_default=None, **kwargs)
+        super().__init__(**{"load_default": None, **kwargs})
         self.strip = strip
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -61,16 +63,32 @@ class WholeNumber(Given):
         return int(digits)
 
 
-class FlagFilter(Given):
-    """true/false, 1/0, yes/no, on/off (any case) as 1 or 0."""
+class OnlyActive(Given):
+    """`is_active`: a true word keeps the active flows only; a false word means every flow.
+
+    mcp2's `activeOnly: false` sends `is_active=false` meaning "not only the active ones" (the
+    legacy ignored it), so it only ever narrows; inactive flows alone are `status=inactive`.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text is None:
+            return False
+        if text.lower() not in TRUE_WORDS + FALSE_WORDS:
+            raise BadRequest(f"{self.name} must be true, false, 1 or 0")
+        return text.lower() in TRUE_WORDS
+
+
+class FlowState(Given):
+    """`status`: active, inactive or all (any case) as the `is_active` value to match, or None."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         if text is None:
             return None
-        if text.lower() not in TRUE_WORDS + FALSE_WORDS:
-            raise BadRequest(f"{self.name} must be true, false, 1 or 0")
-        return int(text.lower() in TRUE_WORDS)
+        if text.lower() not in FLOW_STATES:
+            raise BadRequest(f"{self.name} must be one of: {', '.join(FLOW_STATES)}")
+        return FLOW_STATES[text.lower()]
 
 
 class OneOf(Given):
@@ -111,7 +129,8 @@ class PageQuery(LegacySchema):
 
 
 class FlowListQuery(LegacySchema):
-    is_active = FlagFilter()
+    is_active = OnlyActive(load_default=False)
+    status = FlowState()
     folder_id = Given()
     limit = WholeNumber(1)
     offset = WholeNumber(0)
@@ -142,3 +161,40 @@ class UserPageQuery(LegacySchema):
 def load_query(schema: type[LegacySchema], call: Call) -> Mapping[str, Any]:
     """The call's query string loaded with `schema`: read where the act's order puts it."""
     return schema_instance(schema).load(call.query)
+
+
+# FlowListQuery as OpenAPI parameter objects (the document and `help` show them).
+FLOW_LIST_PARAMETERS = (
+    {
+        "name": "is_active",
+        "in": "query",
+        "description": "1, true, yes or on (any case): only active flows. 0, false, no, off, "
+        "null, undefined or empty: no filter, every flow (mcp2's activeOnly: false).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "description": "active, inactive or all (default). Combines with is_active: "
+        "is_active=1&status=inactive lists nothing.",
+        "schema": {"type": "string", "enum": list(FLOW_STATES)},
+    },
+    {
+        "name": "folder_id",
+        "in": "query",
+        "description": "Only the flows of this folder.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "At most this many flows (1 to 100, default 100).",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "Skip this many flows first (default 0).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+)

@@ -1,17 +1,27 @@
 """Rows as the legacy wrote them on the wire: datetime strings, integer flags, row dicts."""
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Table
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def format_datetime(value: datetime | None) -> str | None:
     return value.strftime(DATETIME_FORMAT) if value is not None else None
+
+
+def utc_timestamp(value: datetime | None) -> str | None:
+    """A stored APP_TIMEZONE wall-clock time as ISO 8601 UTC: `2025-10-25T12:00:00Z`."""
+    if value is None:
+        return None
+    local = value.replace(tzinfo=current_app.config["TZINFO"])
+    return local.astimezone(UTC).strftime(UTC_FORMAT)
 
 
 def wire_value(value: Any) -> Any:

@@ -3,6 +3,7 @@
 The legacy order and cap stay (`created_at` DESC, at most 100 rows); the optional filters the MCP
 client sends are honoured (the literal string "undefined" means "not given"), and each row gets
 the computed fields the legacy docs promised: `folder_name`, `step_count`, `format_type`.
+The filters are loaded by `schemas.queries.FlowListQuery`.
 """
 
 from collections.abc import Mapping
@@ -17,19 +18,23 @@ from services.flows.definition import format_type, step_count
 from services.paging import page_of
 
 
+def wanted_states(query: Mapping[str, Any], active_only: bool) -> set[int]:
+    """Every `is_active` value a listed flow must have: none, one, or two that contradict."""
+    states = {1} if query["is_active"] or active_only else set()
+    return states if query["status"] is None else states | {query["status"]}
+
+
 def list_query(project_id: str, query: Mapping[str, Any], active_only: bool) -> Select[Any]:
-    """`query`: the loaded `is_active`, `folder_id`, `limit`, `offset` (None when not given)."""
-    is_active, folder_id = query["is_active"], query["folder_id"]
+    """`query`: the loaded `is_active`, `status`, `folder_id`, `limit`, `offset`."""
+    states, folder_id = wanted_states(query, active_only), query["folder_id"]
     statement = (
         select(FLOWS, FOLDERS.c.name.label("folder_name"))
         .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
         .where(FLOWS.c.project_id == project_id)
         .order_by(FLOWS.c.created_at.desc(), FLOWS.c.id.desc())
     )
-    if active_only:
-        statement = statement.where(FLOWS.c.is_active == 1)
-    if is_active is not None:
-        statement = statement.where(FLOWS.c.is_active == is_active)
+    for state in states:
+        statement = statement.where(FLOWS.c.is_active == state)
     if folder_id is not None:
         statement = statement.where(FLOWS.c.folder_id == folder_id)
     return page_of(query).apply(statement)
