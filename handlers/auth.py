@@ -130,11 +130,12 @@ def refuse_if_throttled(email: str) -> None:
 
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
-    email = call.body()["email"]
+    data = call.body()
+    email = data["email"]
     refuse_if_throttled(email)
     user = find_user_by_email(email)
     stored = user.password_hash if user is not None else decoy_hash()
-    if not verify_password(call.body()["password"], stored) or user is None:
+    if not verify_password(data["password"], stored) or user is None:
         audit.record(
             call,
             LOGIN_FAILED,
@@ -290,7 +291,8 @@ def refresh(call: Call) -> Reply:
     summary="Change the caller's password and revoke every session",
 )
 def change_password(call: Call) -> Reply:
-    current, new = call.body()["current_password"], call.body()["new_password"]  # before the 404
+    data = call.body()  # before the 404
+    current, new = data["current_password"], data["new_password"]
     user = load_user(call.user.user_id)
     if not verify_password(current, user.password_hash):
         raise BadRequest("Current password is incorrect")
@@ -363,9 +365,10 @@ def reset_token_owner(token_hash: str) -> User:
     summary="Set a new password with a reset token (single use)",
 )
 def reset_password(call: Call) -> Reply:
-    token_hash = sha256_hex(call.body()["token"])
+    data = call.body()
+    token_hash = sha256_hex(data["token"])
     user = reset_token_owner(token_hash)
-    if user.email.lower() != call.body()["email"]:
+    if user.email.lower() != data["email"]:
         raise BadRequest("Email does not match reset token")
     claimed = db.session.execute(
         update(USERS)
@@ -374,7 +377,5 @@ def reset_password(call: Call) -> Reply:
     )
     if claimed.rowcount != 1:  # a concurrent reset used the token first
         raise BadRequest("Invalid or expired reset token")
-    end_all_sessions(
-        user.id, password_hash=hash_password(call.body()["new_password"]), updated_at=now()
-    )
+    end_all_sessions(user.id, password_hash=hash_password(data["new_password"]), updated_at=now())
     return Reply({"message": RESET_DONE}, "Password reset successfully")

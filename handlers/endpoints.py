@@ -220,9 +220,10 @@ def apply_endpoint_changes(endpoint: Endpoint, data: dict[str, Any]) -> None:
 )
 def endpoint_update(call: Call) -> Reply:
     endpoint, folder = load_endpoint(call, call.args["id"], lock=True)
-    if call.body().get("folder_id") is not None:
-        check_target_folder(call.body()["folder_id"], folder.project_id)
-    apply_endpoint_changes(endpoint, call.body())
+    data = call.body()
+    if data.get("folder_id") is not None:
+        check_target_folder(data["folder_id"], folder.project_id)
+    apply_endpoint_changes(endpoint, data)
     flush_unique(DUPLICATE_ENDPOINT)
     return Reply(row_dict(ENDPOINTS, endpoint), "Endpoint updated")
 

@@ -120,10 +120,11 @@ def environment_create(call: Call) -> Reply:
     require_access(call, project_id)
     lock_project(project_id)
     stamp, env_id = now(), new_id("env")
-    if call.body()["is_default"]:
+    data = call.body()
+    if data["is_default"]:
         clear_defaults(project_id, stamp)
     values = {"id": env_id, "project_id": project_id, "created_at": stamp, "updated_at": stamp}
-    execute_unique(insert(ENVIRONMENTS).values(**values, **call.body()), DUPLICATE_NAME)
+    execute_unique(insert(ENVIRONMENTS).values(**values, **data), DUPLICATE_NAME)
     return Reply(row_dict(ENVIRONMENTS, fetch_environment(env_id)), "Environment created", 201)
 
 
@@ -148,9 +149,10 @@ def environment_detail(call: Call) -> Reply:
 )
 def environment_update(call: Call) -> Reply:
     env = locked_environment(call)
-    if not call.body():
+    data = call.body()
+    if not data:
         raise BadRequest("No data to update")
-    changes, stamp = dict(call.body()), now()
+    changes, stamp = dict(data), now()
     target = changes.pop("is_default", None)
     if target == 0 and env["is_default"]:
         raise BadRequest(UNSET_DEFAULT)

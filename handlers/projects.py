@@ -81,11 +81,12 @@ def project_create(call: Call) -> Reply:
     """The project and its default `development` environment, in one transaction."""
     if call.user.mcp_project_id is not None:
         raise Forbidden("An MCP token is limited to its own project and cannot create projects")
+    data = call.body()
     project_id, stamp = new_id("proj"), now()
     values = {
         "id": project_id,
-        "name": call.body()["name"],
-        "description": call.body().get("description"),
+        "name": data["name"],
+        "description": data.get("description"),
         "owner_id": call.user.user_id,
         "is_public": 0,
         "settings": DEFAULT_SETTINGS,
@@ -121,10 +122,11 @@ def project_detail(call: Call) -> Reply:
 def project_update(call: Call) -> Reply:
     project_id = call.args["id"]
     require_owner(call, project_id)
-    if not call.body():
+    data = call.body()
+    if not data:
         raise BadRequest("No data to update")
     statement = update(PROJECTS).where(PROJECTS.c.id == project_id)
-    execute_unique(statement.values(**call.body(), updated_at=now()), DUPLICATE_NAME)
+    execute_unique(statement.values(**data, updated_at=now()), DUPLICATE_NAME)
     return Reply(row_dict(PROJECTS, fetch_project(project_id)), "Project updated")
 
 

@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import Any, Literal
 
 from backend.core.errors import BadRequest
-from backend.legacy.php import PHP_TRIM, is_php_empty, php_string
+from backend.legacy.php import PHP_TRIM, is_php_empty, php_json, php_string
 
 FormatName = Literal["steps", "react_flow", "unknown"]
 Json = Any
@@ -25,7 +25,7 @@ REFERENCES_PREFIX = "Invalid variable references: "
 
 REFERENCE_TYPES = ("input", "env", "headers")
 
-IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+IDENTIFIER = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")  # a variable name, a step id
 # What the mcp2 executor substitutes: `{{name}}`, letters, digits and underscore, nothing else.
 _BARE_NAME = re.compile(r"[a-zA-Z0-9_]+")
 
@@ -45,11 +45,12 @@ def _default_config() -> Flow:
     return {"delay": 0, "retryCount": 1, "parallel": False}
 
 
-def as_dict(value: Json) -> Flow:
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object, or an empty one for anything else."""
     return value if isinstance(value, dict) else {}
 
 
-def _as_list(value: Json) -> list[Json] | None:
+def as_list(value: Any) -> list[Any] | None:
     """A JSON array, or an object PHP would re-encode as one (`{}`, keys "0", "1", ... in order)."""
     if isinstance(value, list):
         return value
@@ -58,7 +59,7 @@ def _as_list(value: Json) -> list[Json] | None:
     return None
 
 
-def array_entries(value: Json) -> list[tuple[int | str, Json]] | None:
+def array_entries(value: Any) -> list[tuple[int | str, Any]] | None:
     """(key, item) pairs of a PHP array: list indexes or object keys; None for scalars."""
     if isinstance(value, list):
         return list(enumerate(value))
@@ -119,7 +120,7 @@ def steps_to_react_flow(flow_data: Json) -> Flow:
 
     Anything without a steps array converts to an empty graph instead of failing.
     """
-    steps = [as_dict(step) for step in _as_list(as_dict(flow_data).get("steps")) or []]
+    steps = [as_dict(step) for step in as_list(as_dict(flow_data).get("steps")) or []]
     nodes = [_step_node(step, i) for i, step in enumerate(steps)]
     ids = [step.get("id") for step in steps]
     edges = [_chain_edge(source, target) for source, target in pairwise(ids)]
@@ -143,8 +144,8 @@ def _chain_edge(source: Json, target: Json) -> Flow:
 def react_flow_to_steps(ui: Json) -> Flow:
     """Steps in BFS order from the root nodes; exactly 8 keys per step, the fixed default config."""
     flow = as_dict(ui)
-    nodes = _as_list(flow.get("nodes")) or []
-    edges = [as_dict(edge) for edge in _as_list(flow.get("edges")) or []]
+    nodes = as_list(flow.get("nodes")) or []
+    edges = [as_dict(edge) for edge in as_list(flow.get("edges")) or []]
     steps = [_node_step(as_dict(node)) for node in _order_nodes(nodes, edges)]
     return {"version": "1.0", "steps": steps, "config": _default_config()}
 
@@ -196,7 +197,7 @@ def _missing(item: Json, label: str, fields: tuple[tuple[str, str], ...]) -> lis
 
 def validate_steps(data: Json) -> list[str]:
     flow = as_dict(data)
-    steps = _as_list(flow.get("steps"))
+    steps = as_list(flow.get("steps"))
     errors = [] if steps is not None else ["Missing steps array"]
     required = (("id", "id"), ("method", "method"), ("url", "URL"))
     for i, step in enumerate(steps or []):
@@ -212,7 +213,7 @@ def validate_react_flow(data: Json) -> list[str]:
 
 
 def _node_errors(value: Json) -> list[str]:
-    nodes = _as_list(value)
+    nodes = as_list(value)
     if nodes is None:
         return ["Missing nodes array"]
     errors: list[str] = []
@@ -225,7 +226,7 @@ def _node_errors(value: Json) -> list[str]:
 
 
 def _edge_errors(value: Json) -> list[str]:
-    edges = _as_list(value)
+    edges = as_list(value)
     if edges is None:
         return ["Missing edges array"]
     required = (("source", "source"), ("target", "target"))
@@ -239,7 +240,7 @@ def _edge_errors(value: Json) -> list[str]:
 
 def validate_variable_references(flow_data: Json) -> list[str]:
     """Legacy rules, plus the bare `{{name}}` form that the mcp2 executor substitutes."""
-    steps = _as_list(as_dict(flow_data).get("steps")) or []
+    steps = as_list(as_dict(flow_data).get("steps")) or []
     errors: list[str] = []
     for i, step in enumerate(steps):
         if isinstance(step, dict):
@@ -373,6 +374,19 @@ def normalize_ui_flow_data(raw: Json) -> tuple[Flow, Flow]:
     return react_flow_to_steps(data), data
 
 
+def stored_definition(raw: Json) -> dict[str, str]:
+    """`flow_data` (Steps, as sent when Steps were sent) and `ui_data` (React Flow) as stored."""
+    steps, ui = normalize_flow_data(raw)
+    return {"flow_data": php_json(steps), "ui_data": php_json(ui)}
+
+
+def stored_ui_definition(raw: Json) -> dict[str, str]:
+    """UI update: React Flow only; its Steps must pass the same reference check as any write."""
+    steps, ui = normalize_ui_flow_data(raw)
+    check_variable_references(steps)
+    return {"flow_data": php_json(steps), "ui_data": php_json(ui)}
+
+
 # --- Stored rows: activation check, list fields, UI read --------------------------------------
 
 
@@ -417,9 +431,9 @@ def _stored_items(flow_data_text: str | None) -> tuple[FormatName, list[Json]]:
     ok, data = _decode(flow_data_text)
     fmt = detect_format(data) if ok else "unknown"
     if fmt == "react_flow":
-        nodes, edges = _as_list(data["nodes"]), _as_list(data["edges"])
+        nodes, edges = as_list(data["nodes"]), as_list(data["edges"])
         return ("react_flow", nodes) if nodes is not None and edges is not None else ("unknown", [])
-    steps = _as_list(data.get("steps")) if fmt == "steps" else None
+    steps = as_list(data.get("steps")) if fmt == "steps" else None
     return ("steps", steps) if steps is not None else ("unknown", [])
 
 
@@ -452,12 +466,12 @@ def ui_view(flow_data_text: str | None, ui_data_text: str | None) -> Flow:
     """GET flow_detail_ui: stored React Flow, else converted Steps; never raises."""
     ok, ui = _decode(ui_data_text)
     flow = as_dict(ui) if ok else {}
-    nodes, edges = _as_list(flow.get("nodes")), _as_list(flow.get("edges"))
+    nodes, edges = as_list(flow.get("nodes")), as_list(flow.get("edges"))
     if nodes is not None and edges is not None:
         return {**flow, "nodes": nodes, "edges": edges}
     # ui_data NULL, garbage, or the Steps JSON migration 007 copied into it: derive from steps.
     for text in (flow_data_text, ui_data_text):
         ok, data = _decode(text)
-        if ok and _as_list(as_dict(data).get("steps")) is not None:
+        if ok and as_list(as_dict(data).get("steps")) is not None:
             return steps_to_react_flow(data)
     return empty_react_flow()

@@ -1,7 +1,8 @@
 """`flow_inputs`, the declared inputs of a flow (flows.md §3.4): their validation."""
 
-from backend.legacy.php import is_numeric, is_php_empty, is_php_int, number
-from services.flows.definition import IDENTIFIER, Flow, Json, array_entries, as_dict, raise_if
+from backend.core.errors import BadRequest
+from backend.legacy.php import is_numeric, is_php_empty, is_php_int, number, php_json
+from services.flows.definition import IDENTIFIER, Flow, Json, array_entries, as_dict
 from services.flows.pcre import is_php_regex
 
 INPUTS_PREFIX = "Invalid flow inputs: "
@@ -22,8 +23,15 @@ NO_LENGTH_TYPES = ("number", "boolean", "date")
 
 def check_flow_inputs(value: Json) -> None:
     """flow_create: PHP-empty values (null, [], {}, "", 0, "0", false) skip validation."""
-    if not is_php_empty(value):
-        raise_if(validate_flow_inputs(value), INPUTS_PREFIX)
+    errors = [] if is_php_empty(value) else validate_flow_inputs(value)
+    if errors:
+        raise BadRequest(INPUTS_PREFIX + ", ".join(errors))
+
+
+def stored_inputs(value: Json) -> str:
+    """Validated `flow_inputs` as stored JSON text; null (or absent) is `[]`."""
+    check_flow_inputs(value)
+    return "[]" if value is None else php_json(value)
 
 
 def validate_flow_inputs(value: Json) -> list[str]:

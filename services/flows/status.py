@@ -111,13 +111,17 @@ def change_status(
     via: str,
     reason: str | None = None,
     conflict: str = CHANGE_CONFLICT,
+    invalid: str = INVALID_DEFINITION,
     live: bool | None = None,
 ) -> dict[str, Any]:
     """Set `is_active` on a locked row; a no-op writes nothing. Returns the wire row.
 
-    `live`: whether a live execution holds the flow, when the lock already told (else asked).
+    Activating checks the stored definition first (422 `invalid`), then a live execution (409
+    `conflict`). `live`: whether one holds the flow, when the lock already told (else asked).
     """
     old = int(row["is_active"])
+    if target and not old:
+        check_activatable(row, invalid)
     if target == old:
         return row_dict(FLOWS, row)
     if has_live_execution(row["id"]) if live is None else live:
@@ -176,8 +180,6 @@ def set_active(call: Call, flow_id: str, target: int, *, via: str) -> dict[str, 
     """Idempotent explicit status; activating an inactive flow validates its definition first."""
     row, live = lock_for_change(call, flow_id)
     why = reason(call)
-    if target and not row["is_active"]:
-        check_activatable(row)
     return change_status(call, row, target, via=via, reason=why, live=live)
 
 
@@ -205,11 +207,13 @@ def set_many(call: Call, project_id: str) -> list[dict[str, Any]]:
     rows = lock_flows(project_id, flow_ids)
     changed = {}
     for flow_id in sorted(flow_ids):
-        row = rows[flow_id]
-        if target and not row["is_active"]:
-            check_activatable(row, f"{INVALID_DEFINITION}: {flow_id}")
-        conflict = f"Cannot change status of {flow_id}: Flow is currently being executed"
         changed[flow_id] = change_status(
-            call, row, target, via="flows_set_active", reason=data.get("reason"), conflict=conflict
+            call,
+            rows[flow_id],
+            target,
+            via="flows_set_active",
+            reason=data.get("reason"),
+            conflict=f"Cannot change status of {flow_id}: Flow is currently being executed",
+            invalid=f"{INVALID_DEFINITION}: {flow_id}",
         )
     return [changed[flow_id] for flow_id in flow_ids]

@@ -15,11 +15,10 @@ from backend.db import db
 from backend.db.integrity import execute_unique
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
-from backend.legacy.php import php_json
 from backend.legacy.wire import row_dict
 from backend.models import FLOWS
 from services.flows import definition, status
-from services.flows.inputs import check_flow_inputs
+from services.flows.inputs import stored_inputs
 from services.folders import SHARE_LOCK, folder_in_project
 
 DUPLICATE_NAME = "A flow with this name already exists in this project"
@@ -45,25 +44,6 @@ def folder_for(project_id: str, folder_id: str | None) -> str | None:
     return folder_id
 
 
-def inputs_text(value: Any) -> str:
-    """Validated `flow_inputs` as stored JSON text; null (or absent) is `[]`."""
-    check_flow_inputs(value)
-    return "[]" if value is None else php_json(value)
-
-
-def definition_texts(raw: Any) -> dict[str, str]:
-    """`flow_data` (Steps, as sent when Steps were sent) and `ui_data` (React Flow) texts."""
-    steps, ui = definition.normalize_flow_data(raw)
-    return {"flow_data": php_json(steps), "ui_data": php_json(ui)}
-
-
-def ui_definition_texts(raw: Any) -> dict[str, str]:
-    """UI update: React Flow only; its Steps must pass the same reference check as any write."""
-    steps, ui = definition.normalize_ui_flow_data(raw)
-    definition.check_variable_references(steps)
-    return {"flow_data": php_json(steps), "ui_data": php_json(ui)}
-
-
 def check_name_free(project_id: str, name: str, flow_id: str | None = None) -> None:
     """The clear 409 before the unique key would refuse the write (same collation decides)."""
     statement = select(FLOWS.c.id).where(FLOWS.c.project_id == project_id, FLOWS.c.name == name)
@@ -81,7 +61,7 @@ def field_changes(project_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Columns an update sets besides the definition, validated in the legacy order."""
     changes = {key: data[key] for key in ("name", "description") if data.get(key) is not None}
     if data.get("flow_inputs") is not None:
-        changes["flow_inputs"] = inputs_text(data["flow_inputs"])
+        changes["flow_inputs"] = stored_inputs(data["flow_inputs"])
     if "folder_id" in data:
         changes["folder_id"] = folder_for(project_id, data["folder_id"])
     return changes
@@ -99,8 +79,6 @@ def save(
     merged = {**row, **changes}
     if target is None:
         return row_dict(FLOWS, merged)
-    if target and not merged["is_active"]:
-        status.check_activatable(merged)
     return status.change_status(call, merged, target, via=via)
 
 
@@ -125,9 +103,9 @@ def copy_name(project_id: str, source_name: str, wanted: str | None) -> str:
 
 def create_flow(call: Call, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """flow_create, checked in the legacy order; returns the wire row."""
-    inputs = inputs_text(data.get("flow_inputs"))
+    inputs = stored_inputs(data.get("flow_inputs"))
     folder_id = folder_for(project_id, data.get("folder_id"))
-    texts = definition_texts(data.get("flow_data"))
+    texts = definition.stored_definition(data.get("flow_data"))
     check_name_free(project_id, data["name"])
     stamp = now()
     values = full_row(
@@ -153,14 +131,14 @@ def update_flow(call: Call, row: dict[str, Any], data: dict[str, Any]) -> dict[s
     """flow_update of the locked `row`: any of its fields, the definition, the status."""
     changes = field_changes(row["project_id"], data)
     if data.get("flow_data") is not None:
-        changes.update(definition_texts(data["flow_data"]))
+        changes.update(definition.stored_definition(data["flow_data"]))
     return save(call, row, changes, data.get("is_active"), via="flow_update")
 
 
 def update_flow_ui(call: Call, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """flow_update_ui of the locked `row`: as `update_flow`, with a React Flow definition."""
     changes = field_changes(row["project_id"], data)
-    changes.update(ui_definition_texts(data.get("flow_data")))
+    changes.update(definition.stored_ui_definition(data.get("flow_data")))
     return save(call, row, changes, data.get("is_active"), via="flow_update_ui")
 
 
