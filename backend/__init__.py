@@ -2,6 +2,7 @@
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,12 +12,14 @@ from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
+from backend.core.registry import registry
 from backend.db import db, pooling, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
+from backend.models import additive
 from backend.ops.cli import register_commands, serve
 from backend.web import hooks
 from backend.web.error_handlers import register_error_handlers
-from backend.web.view import view
+from backend.web.view import script_view, view
 from config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
+        additive.ensure()
     import handlers  # noqa: F401  (registers every act)
 
     register_routes(app)
@@ -50,12 +54,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def register_routes(app: Flask) -> None:
-    """One catch-all: every mount and URL form reaches the dispatcher, whatever the method."""
+    """One catch-all: every mount and URL form reaches the dispatcher, whatever the method.
+    A legacy script's own path under each mount is more specific, so it wins."""
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
-    app.url_map.add(Rule("/", endpoint="gateway", defaults={"rest": ""}))
-    app.url_map.add(Rule("/<path:rest>", endpoint="gateway"))
-    app.view_functions["gateway"] = view
+    app.url_map.add(Rule("/", endpoint=hooks.GATEWAY, defaults={"rest": ""}))
+    app.url_map.add(Rule("/<path:rest>", endpoint=hooks.GATEWAY))
+    app.view_functions[hooks.GATEWAY] = view
+    for path, script in registry.scripts.items():
+        for mount in app.config["MOUNTS"]:
+            app.url_map.add(Rule(mount + path, endpoint=path))
+        app.view_functions[path] = partial(script_view, script)
 
 
 def configure_logging(app: Flask) -> None:

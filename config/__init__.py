@@ -22,6 +22,7 @@ DEFAULT_RETRY_DEADLINE = 20.0
 DEFAULT_READ_TIMEOUT = 20
 # A pooled connection idle for longer is pinged before use (0: pinged on every checkout).
 DEFAULT_PING_IDLE_SECONDS = 1.0
+FALSE_WORDS = ("false", "0", "no", "off")
 
 
 class ConfigError(RuntimeError):
@@ -96,6 +97,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or 5),
         "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 5),
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or DEFAULT_PING_IDLE_SECONDS),
+        "DB_AUTO_CREATE": env.get("DB_AUTO_CREATE", "true").lower() not in FALSE_WORDS,
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,

@@ -10,28 +10,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth.callers import AuthPolicy
-from backend.auth.passwords import decoy_hash, hash_password, verify_password
+from backend.auth.passwords import hash_password, verify_password
 from backend.auth.tokens import AuthFailure, decode_token, sha256_hex, token_pair
 from backend.core.call import Call, Reply
-from backend.core.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidCredentials,
-    NotAuthenticated,
-    TooManyRequests,
-)
+from backend.core.errors import BadRequest, Conflict, NotAuthenticated
 from backend.core.registry import action
 from backend.db import db
 from backend.legacy import validators
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import format_datetime
-from backend.models import REFRESH_TOKENS, USERS, AuditLog, User
+from backend.models import REFRESH_TOKENS, USERS, User
 from schemas.auth import (
     ChangePasswordIn,
     ForgotPasswordIn,
@@ -41,8 +34,8 @@ from schemas.auth import (
     RegisterIn,
     ResetPasswordIn,
 )
-from services import audit
 from services.accounts import PROFILE_AUTH, load_user, user_object
+from services.credentials import find_user_by_email, password_login, stamp_login
 
 LOGOUT_ALL_AUTH = AuthPolicy(
     mcp=False,
@@ -54,7 +47,6 @@ RESET_TOKEN_TTL = timedelta(hours=1)
 # The reset token is echoed only when APP_ENV says "development" explicitly, as in legacy (which
 # read the real process environment): an unset APP_ENV must not hand tokens to anyone (B.1 S3).
 DEVELOPMENT_ENVS = ("development",)
-LOGIN_FAILED = "login_failed"
 REGISTERED = "User registered successfully"
 LOGGED_OUT = "Logout successful"
 LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
@@ -64,10 +56,6 @@ RESET_SENT = "If the email exists in our system, a password reset link has been 
 
 
 # --- sessions --------------------------------------------------------------------------------
-
-
-def find_user_by_email(address: str) -> User | None:
-    return db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
 
 
 def start_session(user: User) -> dict[str, Any]:
@@ -109,49 +97,12 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-def refuse_if_throttled(email: str) -> None:
-    """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
-    Counted per address whether or not it exists, so the answer reveals nothing."""
-    config = current_app.config
-    since = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    failures = db.session.execute(
-        select(func.count())
-        .select_from(AuditLog)
-        .where(
-            AuditLog.action == LOGIN_FAILED,
-            AuditLog.resource_type == "user",
-            AuditLog.resource_id == email,
-            AuditLog.created_at >= since,
-        )
-    ).scalar_one()
-    if failures >= config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests()
-
-
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
     data = call.body()
-    email = data["email"]
-    refuse_if_throttled(email)
-    user = find_user_by_email(email)
-    stored = user.password_hash if user is not None else decoy_hash()
-    if not verify_password(data["password"], stored) or user is None:
-        audit.record(
-            call,
-            LOGIN_FAILED,
-            resource_type="user",
-            resource_id=email,
-            project_id=None,
-            category="auth",
-        )
-        raise InvalidCredentials()
-    if not user.is_active:
-        raise Forbidden("Account is disabled")
-    body = {**start_session(user), "user": user_object(user)}
-    stamp = now()
-    db.session.execute(
-        update(USERS).where(USERS.c.id == user.id).values(last_login_at=stamp, updated_at=stamp)
-    )
+    user = password_login(call, data["email"], data["password"])
+    body = {**start_session(user), "user": user_object(user)}  # read before the stamp (legacy)
+    stamp_login(user.id)
     return Reply(body, "Login successful")
 
 

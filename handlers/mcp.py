@@ -1,23 +1,22 @@
 """MCP acts: mint a project token with its client config, validate a token, the token's project."""
 
 import json
-import secrets
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN, AuthPolicy, authenticate
-from backend.auth.tokens import AuthFailure, sha256_hex
+from backend.auth.tokens import AuthFailure
 from backend.core.call import Call, Caller, Reply
 from backend.core.errors import BadRequest, NotAuthenticated, NotFound
 from backend.core.registry import action
 from backend.db import db
 from backend.legacy.clock import now
-from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import PROJECTS, McpClientToken
+from services.credentials import issue_mcp_token
 from services.environments import environment_rows
 from services.projects import fetch_project, project_detail_data
 
@@ -54,23 +53,6 @@ def config_environment(env: dict[str, Any]) -> dict[str, Any]:
         "is_default": bool(env["is_default"]),
         "variables": decoded_variables(env["variables"]),
     }
-
-
-def issue_mcp_token(project_id: str, user_id: str) -> str:
-    """64 hex chars in plaintext, once; only its sha256 is stored. Earlier tokens stay valid."""
-    plaintext, stamp = secrets.token_hex(32), now()
-    db.session.execute(
-        insert(McpClientToken).values(
-            id=new_id("mcp"),
-            project_id=project_id,
-            token_hash=sha256_hex(plaintext),
-            created_by=user_id,
-            created_at=stamp,
-            updated_at=stamp,
-            is_active=1,
-        )
-    )
-    return plaintext
 
 
 @action(

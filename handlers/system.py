@@ -17,6 +17,7 @@ from backend.core.registry import METHODS, Action, action, registry
 from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.wire import format_datetime
+from backend.models import additive
 from backend.ops.version import __version__
 from backend.web import metrics
 
@@ -31,6 +32,7 @@ HELP_EXAMPLES = (
         "body": {"email": "user@example.com", "password": "password123"},
     },
 )
+DEGRADED = "Health check: degraded, missing table {} (run init-db)"
 
 
 def help_entry(method: str, act: Action) -> dict[str, Any]:
@@ -78,19 +80,21 @@ def health(call: Call) -> Reply:
             {"status": "unhealthy", "database": "disconnected"},
         ) from exc
     used, peak = memory()
-    return Reply(
-        {
-            "status": "healthy",
-            "app": "GassAPI Gateway",
-            "version": __version__,
-            "timestamp": format_datetime(now()),
-            "environment": current_app.config["APP_ENV"] or "unknown",
-            "database": "connected",
-            "memory_usage": used,
-            "peak_memory": peak,
-        },
-        "Health check successful",
-    )
+    missing = additive.missing_now()
+    body = {
+        "status": "degraded" if missing else "healthy",
+        "app": "GassAPI Gateway",
+        "version": __version__,
+        "timestamp": format_datetime(now()),
+        "environment": current_app.config["APP_ENV"] or "unknown",
+        "database": "connected",
+        "memory_usage": used,
+        "peak_memory": peak,
+    }
+    if not missing:
+        return Reply(body, "Health check successful")
+    body["missing_tables"] = missing
+    return Reply(body, DEGRADED.format(", ".join(missing)))
 
 
 @action("/metrics", acts=("metrics",), auth=OPTIONAL, summary="Prometheus metrics")

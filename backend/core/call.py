@@ -75,8 +75,9 @@ class Reply:
 
 @dataclass(frozen=True)
 class Raw:
-    """A non-envelope reply (the OpenAPI document, the docs page and its assets)."""
+    """A non-envelope reply (the OpenAPI document, the docs page and its assets, a script)."""
 
     body: str | bytes
     content_type: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    status: int = 200

@@ -15,7 +15,7 @@ from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 
-from backend.core.call import Call
+from backend.core.call import Call, Raw
 from backend.core.errors import InvalidAction, MethodNotAllowed, RouteNotFound
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -46,11 +46,23 @@ class Action:
         return self.path.replace("<", "{").replace(">", "}")
 
 
+@dataclass(frozen=True)
+class Script:
+    """A legacy PHP file served beside the act router, at its path under every mount: its
+    action answers `Raw`, every answer carries the script's own CORS headers (its OPTIONS
+    preflight too), and any method but the action's gets `refused`."""
+
+    action: Action
+    cors: Mapping[str, str]
+    refused: Raw
+
+
 class Registry:
     def __init__(self) -> None:
         self._actions: dict[tuple[str, str], Action] = {}
         self._acts: dict[str, str] = {}
         self._map: Map | None = None
+        self._scripts: dict[str, Script] = {}
 
     def add(self, action: Action) -> None:
         for method in action.methods:
@@ -64,9 +76,18 @@ class Registry:
                 raise ValueError(f"act {act!r} is claimed by {claimed} and {action.path}")
         self._map = None
 
+    def add_script(self, script: Script) -> None:
+        if script.action.path in self._scripts:
+            raise ValueError(f"script {script.action.path} is registered twice")
+        self._scripts[script.action.path] = script
+
     @property
     def acts(self) -> Mapping[str, str]:
         return MappingProxyType(self._acts)
+
+    @property
+    def scripts(self) -> Mapping[str, Script]:
+        return MappingProxyType(self._scripts)
 
     def actions(self) -> Iterator[tuple[str, Action]]:
         """Every (method, action) pair in registration order."""
@@ -152,6 +173,31 @@ def action(
                 query=query,
             )
         )
+        return func
+
+    return register
+
+
+def script(
+    path: str, *, cors: Mapping[str, str], refused: Raw
+) -> Callable[[Callable[[Call], Raw]], Callable[[Call], Raw]]:
+    """Register a legacy script's POST handler; returns it unchanged. No auth; `call.body()` is
+    the JSON object sent (empty for any other truthy JSON value) and raises `InvalidJson` for a
+    body PHP's `json_decode` makes falsy."""
+
+    def register(func: Callable[[Call], Raw]) -> Callable[[Call], Raw]:
+        handler = Action(
+            name=func.__name__,
+            func=func,
+            path=path,
+            methods=("POST",),
+            acts=(),
+            auth=None,
+            schema=None,
+            summary=first_line(func.__doc__) or func.__name__,
+            reads_body=True,
+        )
+        registry.add_script(Script(handler, MappingProxyType(dict(cors)), refused))
         return func
 
     return register

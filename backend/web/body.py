@@ -11,6 +11,7 @@ from flask import Request, current_app
 from backend.core.call import BodySource
 from backend.core.errors import BadRequest, InvalidJson, PayloadTooLarge
 from backend.core.registry import Action, schema_instance
+from backend.legacy.php import php_truthy
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -35,16 +36,33 @@ def read_body(req: Request) -> dict[str, Any]:
         raise PayloadTooLarge()
     if (req.method == "POST" and req.mimetype == MULTIPART) or not raw.strip():
         return {}  # PHP parses a multipart POST itself and leaves php://input empty
-    try:
-        value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
-        refuse_lone_surrogates(raw, value)
-    except (ValueError, RecursionError):
-        raise InvalidJson() from None
+    value = decode_json(raw)
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object")
     return value
+
+
+def decode_json(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
+        refuse_lone_surrogates(raw, value)
+    except (ValueError, RecursionError):
+        raise InvalidJson() from None
+    return value
+
+
+def script_body(req: Request) -> dict[str, Any]:
+    """PHP's `json_decode(php://input, true)` then `if (!$input)`: a falsy or undecodable body is
+    invalid JSON; an object gives its fields, any other truthy value none."""
+    try:
+        value = decode_json(req.get_data(cache=True))
+    except InvalidJson:
+        value = None
+    if not php_truthy(value):
+        raise InvalidJson()
+    return value if isinstance(value, dict) else {}
 
 
 def reject_constant(name: str) -> None:
@@ -72,7 +90,7 @@ def load_data(req: Request, action: Action) -> dict[str, Any]:
 
 
 def body_loader(req: Request, action: Action) -> BodySource:
-    """What `call.data` loads on first read: the handler's 404/403 checks come first (legacy).
+    """What `call.body()` loads on its first call: the handler's 404/403 checks come first.
 
     Only a Content-Length already over the limit is refused here, before the handler: that costs
     nothing, and no row is looked up or locked for a body that could never be read.

@@ -18,6 +18,7 @@ from backend.core.errors import (
 )
 from backend.db import db
 from backend.db.resilience import is_retryable, is_unavailable
+from backend.models import additive
 from backend.web.hooks import request_id
 
 DATABASE_BUSY = "Service temporarily unavailable: database busy, please retry"
@@ -81,7 +82,12 @@ def on_http_exception(error: HTTPException) -> FlaskResponse:
 
 
 def on_database_error(error: DBAPIError) -> FlaskResponse:
-    """Still locked or deadlocked after the bounded retries: busy; connection-level: unreachable."""
+    """Still locked or deadlocked after the bounded retries: busy; connection-level: unreachable;
+    a gateway table missing (a legacy database): unavailable until it is created."""
+    table = additive.missing_table(error)
+    if table is not None:
+        rollback()  # before any DDL: this transaction may hold locks on the legacy parents
+        return render(additive.table_unavailable(table))
     if is_retryable(error):
         current_app.logger.warning("database busy after retries: %s", error.orig)
         return render(ServiceUnavailable(DATABASE_BUSY))

@@ -1,15 +1,17 @@
 """The one view behind every mount: resolve the act, build the call, run it, answer the envelope."""
 
+from functools import partial
+
 from flask import Request, current_app, request
 from flask import Response as FlaskResponse
 
 from backend.core import envelope
 from backend.core.call import Call, Client, Raw, Reply
 from backend.core.errors import InvalidAction, MethodNotAllowed, RouteNotFound
-from backend.core.registry import FALSY_IDS, METHODS, Action, registry
+from backend.core.registry import FALSY_IDS, METHODS, Action, Script, registry
 from backend.db.transactions import reads_only
 from backend.runner import run
-from backend.web.body import body_loader, form_fields
+from backend.web.body import body_loader, form_fields, script_body
 from backend.web.credentials import caller_for, header_token
 from backend.web.hooks import RequestInfo, request_info
 
@@ -32,6 +34,25 @@ def view(rest: str = "") -> FlaskResponse:
         reply.status,
         request_id=info.request_id,
         tz=current_app.config["TZINFO"],
+    )
+
+
+def script_view(script: Script) -> FlaskResponse:
+    """A legacy script (`registry.Script`) at its own URL: the real method only, one transaction."""
+    action = script.action
+    info = request_info()
+    info.action, info.act, info.path_form = action, action.name, "script"
+    if request.method == "OPTIONS":
+        result = Raw(b"", envelope.JSON_TYPE)
+    elif request.method not in action.methods:
+        result = script.refused
+    else:
+        result = run(action, Call(partial(script_body, request), client=client_of(request)))
+    return FlaskResponse(
+        result.body,
+        result.status,
+        headers={**result.headers, **script.cors},
+        content_type=result.content_type,
     )
 
 
@@ -79,6 +100,10 @@ def resolve_rest(path: str, method: str) -> tuple[Action, dict[str, str]]:
     return action, args
 
 
+def client_of(req: Request) -> Client:
+    return Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent"))
+
+
 def build_call(req: Request, action: Action, args: dict[str, str], info: RequestInfo) -> Call:
     user, token = caller_for(req, action.auth)
     info.user_id = user.user_id if user else None
@@ -87,7 +112,7 @@ def build_call(req: Request, action: Action, args: dict[str, str], info: Request
         args=args,
         user=user,
         query=req.args.to_dict(),
-        client=Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent")),
+        client=client_of(req),
         token=token,
         token_in_header=token is not None and token == header_token(req),
     )
