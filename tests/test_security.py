@@ -100,7 +100,7 @@ def test_b1_s2_a_user_cannot_change_or_delete_another_user_and_listing_needs_a_t
         response = call_act(
             "user_update", method, id=victim.id, token=token, json={"email": "taken@evil.test"}
         )
-        assert (response.status_code, response.json["message"]) == (404, "User not found")
+        assert (response.status_code, response.json["message"]) == (403, "Access denied")
     response = call_act("user_delete", "DELETE", id=victim.id, token=token)
     assert (response.status_code, response.json["message"]) == (404, "User not found")
     assert user_row(make, victim.id)["email"] == victim.email
