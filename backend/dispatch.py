@@ -42,7 +42,8 @@ from backend.transactions import reads_only
 from backend.validators import php_truthy
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-NOT_FORM_DATA = ("_method", "token")
+ROUTING_FIELDS = ("_method",)
+CREDENTIAL_FIELDS = ("token",)
 JSON_OPENERS = (b"{", b"[")
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 FALSY_IDS = (None, "", "0")
@@ -227,7 +228,7 @@ def is_form(req: Request, raw: bytes) -> bool:
 def form_data(req: Request, action: Action) -> dict[str, str]:
     """The form's fields (first value of each) as the body, minus what is no data: `_method`
     (routing) and, on an act that authenticates its caller, `token` (a credential)."""
-    skipped = NOT_FORM_DATA if action.auth is not None else NOT_FORM_DATA[:1]
+    skipped = ROUTING_FIELDS + (CREDENTIAL_FIELDS if action.auth is not None else ())
     return {name: value for name, value in form_fields(req).items() if name not in skipped}
 
 
