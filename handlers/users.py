@@ -1,7 +1,8 @@
 """User acts: profile, users, users_stats, user, user_update, user_toggle_status, user_delete.
 
-Unlike the legacy, every one of them needs a valid access token, and changing or deleting a
-user is allowed only to that user themself.
+Unlike the legacy, every one of them needs a valid access token, changing or deleting a user is
+allowed only to that user themself, and nobody deactivates their own account
+(docs/legacy-suite.md).
 """
 
 import math
@@ -9,12 +10,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth.callers import STRICT
 from backend.core.call import Call, Reply
-from backend.core.errors import BadRequest, Conflict, Forbidden, GatewayError
+from backend.core.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
 from backend.core.registry import action
 from backend.db import db
 from backend.legacy import validators
@@ -31,26 +32,43 @@ from backend.models import (
 )
 from schemas.queries import UserListQuery, UserPageQuery, load_query
 from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
-from services.accounts import PROFILE_AUTH, load_user, user_object
+from services.accounts import PROFILE_AUTH, USER_NOT_FOUND, load_user, user_object
 from services.paging import LIST_LIMIT
 
 PROFILE_ACTS = ("profile", "profile_update")
 USER_ACTS = ("user", "user_update", "user_delete")
 LIKE_ESCAPE = "!"
+SELF_DEACTIVATION = "Cannot deactivate yourself"  # nobody could turn the account back on
 
 
-def own_user_id(call: Call, *, from_header: bool = False) -> str:
+def own_user_id(call: Call, *, from_header: bool = False, hide_strangers: bool = True) -> str:
     """The `id` argument, which must be the caller's own id.
 
-    `from_header`: refuse a token that came in the query string or a form field rather than the
-    Authorization header (legacy CSRF rule).
+    Another user answers 403 when the caller shares a project with them; with `hide_strangers`,
+    anyone else answers 404 like a user that does not exist (ids cannot be probed), else 403 as
+    well. `from_header`: refuse a token that came in the query string or a form field rather
+    than the Authorization header (legacy CSRF rule).
     """
     user_id = validators.flexible_id(call.args["id"])
     if from_header and call.token is not None and not call.token_in_header:
         raise Forbidden("CSRF token required")
     if user_id != call.user.user_id:
+        if hide_strangers and not shares_project(call.user.user_id, user_id):
+            raise NotFound(USER_NOT_FOUND)
         raise Forbidden("Access denied")
     return user_id
+
+
+def in_project(user_id: str) -> Any:
+    """The enclosing project row is owned by `user_id` or has them as a member."""
+    return (Project.owner_id == user_id) | exists().where(
+        ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id
+    )
+
+
+def shares_project(user_id: str, other_id: str) -> bool:
+    query = select(Project.id).where(in_project(user_id), in_project(other_id)).limit(1)
+    return db.session.execute(query).first() is not None
 
 
 def save_user(user: User, changes: Mapping[str, Any], taken: GatewayError) -> None:
@@ -185,8 +203,11 @@ def user(call: Call) -> Reply:
     summary="Update your own name, e-mail or active flag",
 )
 def user_update(call: Call) -> Reply:
-    user_id = own_user_id(call, from_header=True)
+    # 403 for every other id, missing ones too: what the legacy suite's update tests accept
+    user_id = own_user_id(call, from_header=True, hide_strangers=False)
     changes = call.body()  # after the id and CSRF checks, before the 404: the legacy order
+    if changes.get("is_active") == 0:
+        raise Forbidden(SELF_DEACTIVATION)
     found = load_user(user_id)
     save_user(found, changes, Conflict("Email already exists"))
     return Reply(user_object(found), "User updated successfully")
@@ -198,19 +219,13 @@ def user_update(call: Call) -> Reply:
     acts=("user_toggle_status",),
     auth=STRICT,
     schema=UserToggleStatusIn,
-    summary="Set or flip your own active flag",
+    summary="Keep your own account active (turning yourself off is refused)",
 )
 def user_toggle_status(call: Call) -> Reply:
     user_id = own_user_id(call)
-    wanted = call.body().get("is_active")
-    flipped = case((User.is_active == 1, 0), else_=1)
-    db.session.execute(
-        update(USERS)
-        .where(User.id == user_id)
-        .values(is_active=flipped if wanted is None else int(wanted), updated_at=now())
-    )
-    state = db.session.execute(select(User.is_active).where(User.id == user_id)).scalar_one()
-    return Reply({"id": user_id, "is_active": bool(state)}, "User status updated successfully")
+    if not call.body().get("is_active"):  # false, or a flip of the caller's active account
+        raise Forbidden(SELF_DEACTIVATION)
+    return Reply({"id": user_id, "is_active": True}, "User status updated successfully")
 
 
 @action(

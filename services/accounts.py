@@ -10,6 +10,7 @@ from backend.db import db
 from backend.legacy.wire import row_dict
 from backend.models import USERS, User
 
+USER_NOT_FOUND = "User not found"
 HIDDEN_USER_COLUMNS = ("password_hash", "password_reset_token", "password_reset_token_expires_at")
 # The profile acts and change-password: a JWT (header, `?token=` or form field), legacy wording.
 PROFILE_AUTH = AuthPolicy(
@@ -26,5 +27,5 @@ def load_user(user_id: str) -> User:
     query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
     user = db.session.execute(query).scalar_one_or_none()
     if user is None:
-        raise NotFound("User not found")
+        raise NotFound(USER_NOT_FOUND)
     return user

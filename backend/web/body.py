@@ -16,7 +16,9 @@ from backend.legacy.php import php_truthy
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-MULTIPART = "multipart/form-data"
+ROUTING_FIELDS = ("_method",)
+CREDENTIAL_FIELDS = ("token",)
+JSON_OPENERS = (b"{", b"[")
 
 
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -30,15 +32,17 @@ def form_fields(req: Request) -> Any:
     return req.form
 
 
-def read_body(req: Request) -> dict[str, Any]:
+def read_body(req: Request, action: Action) -> dict[str, Any]:
     raw = req.get_data(cache=True)
     if len(raw) > current_app.config["MAX_BODY_BYTES"]:
         raise PayloadTooLarge()
-    if (req.method == "POST" and req.mimetype == MULTIPART) or not raw.strip():
-        return {}  # PHP parses a multipart POST itself and leaves php://input empty
-    value = decode_json(raw)
-    if value is None:
+    if not raw.strip():
         return {}
+    if is_form(req, raw):
+        return form_data(req, action)
+    value = decode_json(raw)
+    if value is None or value == []:
+        return {}  # `[]` is PHP's json_encode([]): the legacy decoded it like `{}`, no fields
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object")
     return value
@@ -65,6 +69,18 @@ def script_body(req: Request) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def is_form(req: Request, raw: bytes) -> bool:
+    """A form body; JSON sent under a form type (PHP cURL's default for a string body) is JSON."""
+    return req.mimetype in FORM_TYPES and raw.lstrip()[:1] not in JSON_OPENERS
+
+
+def form_data(req: Request, action: Action) -> dict[str, str]:
+    """The form's fields (first value of each) as the body, minus what is no data: `_method`
+    (routing) and, on an act that authenticates its caller, `token` (a credential)."""
+    skipped = ROUTING_FIELDS + (CREDENTIAL_FIELDS if action.auth is not None else ())
+    return {name: value for name, value in form_fields(req).items() if name not in skipped}
+
+
 def reject_constant(name: str) -> None:
     """PHP's json_decode has no NaN or Infinity; neither do we."""
     raise ValueError(name)
@@ -85,7 +101,7 @@ def refuse_lone_surrogates(raw: bytes, value: Any) -> None:
 
 
 def load_data(req: Request, action: Action) -> dict[str, Any]:
-    body = read_body(req)
+    body = read_body(req, action)
     return schema_instance(action.schema).load(body) if action.schema else body
 
 
