@@ -101,3 +101,22 @@ def test_call_body_from_a_loader_is_loaded_on_first_read_and_kept() -> None:
     assert call.body() == {"n": 1}
     assert call.body() is call.body()
     assert loads == [1]
+
+
+def test_acts_register_in_the_order_help_and_openapi_have_always_listed_them() -> None:
+    """`help` and the OpenAPI document list the acts in registration order (handlers/__init__)."""
+    modules = list(dict.fromkeys(action.func.__module__ for _, action in registry.actions()))
+    assert modules == [
+        "handlers.users",
+        "handlers.auth",
+        "handlers.docs",
+        "handlers.folders",
+        "handlers.endpoints",
+        "handlers.environments",
+        "handlers.executions",
+        "handlers.flow_status",
+        "handlers.flows",
+        "handlers.projects",
+        "handlers.mcp",
+        "handlers.system",
+    ]
