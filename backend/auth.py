@@ -12,11 +12,11 @@ from typing import Any
 import bcrypt
 import jwt
 from flask import current_app
-from sqlalchemy import Select, bindparam, exists, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, update
 
 from backend.db import db
 from backend.errors import Forbidden, GatewayError, NotAuthenticated
-from backend.models import McpClientToken, Project, ProjectMember, User
+from backend.models import McpClientToken, McpTokenLifecycle, Project, ProjectMember, User
 from backend.registry import Call, Caller
 from backend.rows import now
 
@@ -243,26 +243,64 @@ def check_account(row: Any, version: Any) -> None:
         raise AuthFailure("revoked")
 
 
+# --- MCP project tokens ------------------------------------------------------------------------
+
+TOKENS = McpClientToken.__table__
+LIFECYCLE = McpTokenLifecycle.__table__
+MINTER_KEEPS_ACCESS = (PROJECTS.c.owner_id == TOKENS.c.created_by) | exists().where(
+    MEMBERS.c.project_id == TOKENS.c.project_id, MEMBERS.c.user_id == TOKENS.c.created_by
+)
+
+
+def mcp_token_alive(at: Any) -> ColumnElement[bool]:
+    """Every rule but the minter's own active flag: a token acts as its minter, so it lives while
+    it is active, its minter still owns or belongs to its project, and (tokens minted by the
+    gateway) the minter's sessions were not ended since and it has not expired. Needs the joins of
+    `mcp_token_select`."""
+    return and_(
+        TOKENS.c.is_active == 1,
+        MINTER_KEEPS_ACCESS,
+        or_(
+            LIFECYCLE.c.token_id.is_(None),
+            and_(
+                LIFECYCLE.c.minter_token_version == USERS.c.token_version,
+                or_(LIFECYCLE.c.expires_at.is_(None), LIFECYCLE.c.expires_at > at),
+            ),
+        ),
+    )
+
+
+def mcp_token_select(*columns: Any) -> Select[Any]:
+    """`columns` of tokens joined with their minter, project and lifecycle row."""
+    return (
+        select(*columns)
+        .select_from(TOKENS)
+        .join(USERS, USERS.c.id == TOKENS.c.created_by)
+        .join(PROJECTS, PROJECTS.c.id == TOKENS.c.project_id)
+        .outerjoin(LIFECYCLE, LIFECYCLE.c.token_id == TOKENS.c.id)
+    )
+
+
+MCP_TOKEN_CALLER = mcp_token_select(
+    TOKENS.c.id,
+    TOKENS.c.project_id,
+    TOKENS.c.created_by,
+    TOKENS.c.last_validated_at,
+    USERS.c.is_active,
+).where(TOKENS.c.token_hash == bindparam("token_hash"), mcp_token_alive(bindparam("now")))
+
+
 def _mcp_caller(token: str) -> Caller:
-    found = db.session.execute(
-        select(
-            McpClientToken.id,
-            McpClientToken.project_id,
-            McpClientToken.last_validated_at,
-            Project.owner_id,
-            User.is_active,
-        )
-        .join(Project, Project.id == McpClientToken.project_id)
-        .join(User, User.id == Project.owner_id)
-        .where(McpClientToken.token_hash == sha256_hex(token), McpClientToken.is_active == 1)
-    ).first()
+    """A live MCP token acts as the user who minted it, on its own project only."""
+    params = {"token_hash": sha256_hex(token), "now": now()}
+    found = db.session.execute(MCP_TOKEN_CALLER, params).first()
     if found is None:
         raise AuthFailure("invalid")
     if not found.is_active:
         raise AuthFailure("disabled")
     touch_mcp_token(found.id, found.last_validated_at)
     return Caller(
-        user_id=found.owner_id,
+        user_id=found.created_by,
         token_type="mcp",
         mcp_project_id=found.project_id,
         mcp_token_id=found.id,

@@ -1,9 +1,10 @@
-"""Mapped classes for the legacy GASS API tables plus the gateway's own `flow_executions`.
+"""Mapped classes for the legacy GASS API tables plus the gateway's own additive tables.
 
 Every legacy class mirrors `legacy-contract/schema.md` column for column, in physical order
 (serialised rows keep that key order), with the legacy key and constraint names, so that
-`create_all()` on a database built by the legacy migrations adds `flow_executions` and nothing
-else. Datetimes are naive local times written by the application.
+`create_all()` on a database built by the legacy migrations adds the gateway's own tables
+(`flow_executions`, `mcp_token_lifecycle`, `project_policies`) and nothing else. Datetimes are
+naive local times written by the application.
 """
 
 from datetime import datetime
@@ -398,3 +399,43 @@ class FlowExecution(db.Model):
     lease_expires_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     result: Mapped[str | None] = mapped_column(LongText)
+
+
+class McpTokenLifecycle(db.Model):
+    """Gateway-owned (not legacy): what the legacy `mcp_client_tokens` row cannot hold.
+
+    A token minted by the gateway lives only while its minter's `token_version` is the one it was
+    minted at (ending the minter's sessions ends it) and, if it has one, until `expires_at`.
+    Legacy tokens have no row here and keep the legacy rules (plus the gateway's other checks).
+    """
+
+    __tablename__ = "mcp_token_lifecycle"
+    __table_args__ = (TABLE_ARGS,)
+
+    token_id: Mapped[str] = mapped_column(
+        Str255,
+        ForeignKey("mcp_client_tokens.id", name="mcp_token_lifecycle_token_fk", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    minter_token_version: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ProjectPolicy(db.Model):
+    """Gateway-owned (not legacy): the owner's choices for a project; no row means the defaults."""
+
+    __tablename__ = "project_policies"
+    __table_args__ = (TABLE_ARGS,)
+
+    project_id: Mapped[str] = mapped_column(
+        Str255,
+        ForeignKey("projects.id", name="project_policies_project_fk", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    members_may_mint_mcp_tokens: Mapped[int] = mapped_column(Flag, server_default=text("1"))
+    updated_by: Mapped[str | None] = mapped_column(Str255)  # no FK: user deletion never blocks
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# The additive set: every table the gateway adds to a legacy database, and nothing else.
+GATEWAY_TABLES = (FlowExecution.__table__, McpTokenLifecycle.__table__, ProjectPolicy.__table__)

@@ -22,7 +22,7 @@ METHODS = ("GET", "POST", "PUT", "DELETE")
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: a user by JWT, or a project's MCP token acting as the project owner."""
+    """Who is calling: a user by JWT, or a project's MCP token acting as the user who minted it."""
 
     user_id: str
     email: str | None = None

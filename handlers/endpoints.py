@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from backend import flowlist
 from backend.auth import ANY_TOKEN, require_access
 from backend.db import db
 from backend.errors import BadRequest, NotFound
@@ -95,9 +96,10 @@ def project_endpoints(call: Call) -> Reply:
     return Reply(newest_endpoints(query), "Endpoints fetched")
 
 
-def grouped_query(project_id: str) -> Select[Any]:
-    """Folder name ASC, then newest endpoint first; no limit (legacy)."""
-    return (
+def grouped_query(project_id: str, page: flowlist.Page) -> Select[Any]:
+    """Folder name ASC, then newest endpoint first; one page of endpoints (the legacy had no
+    cap: a big project answered tens of megabytes)."""
+    statement = (
         select(ENDPOINTS, FOLDERS.c.name.label("folder_name"))
         .join(FOLDERS, FOLDERS.c.id == ENDPOINTS.c.folder_id)
         .where(FOLDERS.c.project_id == project_id)
@@ -108,6 +110,7 @@ def grouped_query(project_id: str) -> Select[Any]:
             ENDPOINTS.c.id.desc(),
         )
     )
+    return page.apply(statement)
 
 
 @action(
@@ -115,12 +118,14 @@ def grouped_query(project_id: str) -> Select[Any]:
     methods=("GET",),
     acts=("project_endpoints_grouped",),
     auth=ANY_TOKEN,
-    summary="List endpoints grouped by folder",
+    summary="List endpoints grouped by folder (at most 100 endpoints per answer; limit/offset "
+    "page through them)",
 )
 def project_endpoints_grouped(call: Call) -> Reply:
     require_access(call, call.args["id"])
+    statement = grouped_query(call.args["id"], flowlist.page(call.query))
     groups: dict[str, dict[str, Any]] = {}
-    for row in db.session.execute(grouped_query(call.args["id"])).mappings():
+    for row in db.session.execute(statement).mappings():
         group = groups.setdefault(
             row["folder_id"],
             {"folder_id": row["folder_id"], "folder_name": row["folder_name"], "endpoints": []},

@@ -28,6 +28,7 @@ DETAIL_ACTS = (
     "environment_detail",
     "environment_details",
 )
+LIST_LIMIT = 100  # the legacy list had no cap; every other legacy list stops at 100
 DUPLICATE_NAME = "An environment with this name already exists in this project"
 UNSET_DEFAULT = "Cannot unset the default environment: make another environment the default instead"
 SET_DEFAULT_TAKES_NO_BODY = (
@@ -40,11 +41,12 @@ def lock_project(project_id: str) -> None:
 
 
 def environment_rows(project_id: str) -> list[dict[str, Any]]:
-    """Default first, then oldest first (the legacy list order)."""
+    """Default first, then oldest first (the legacy list order); at most `LIST_LIMIT`."""
     query = (
         select(ENVIRONMENTS)
         .where(ENVIRONMENTS.c.project_id == project_id)
         .order_by(ENVIRONMENTS.c.is_default.desc(), ENVIRONMENTS.c.created_at, ENVIRONMENTS.c.id)
+        .limit(LIST_LIMIT)
     )
     return [row_dict(ENVIRONMENTS, row) for row in db.session.execute(query).mappings()]
 
@@ -123,7 +125,7 @@ def promote_oldest(project_id: str, stamp: Any) -> None:
     methods=("GET",),
     acts=LIST_ACTS,
     auth=ANY_TOKEN,
-    summary="List environments for a project",
+    summary="List environments for a project (default first, then oldest; at most 100)",
 )
 def environments_list(call: Call) -> Reply:
     require_access(call, call.args["id"])

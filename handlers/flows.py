@@ -8,7 +8,7 @@ import json
 from itertools import count
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from backend import flowformat, flowlist, flowstatus
 from backend.auth import ANY_TOKEN, caller_id, require_access, require_read_access
@@ -21,6 +21,7 @@ from backend.rows import new_id, now, row_dict
 from backend.validators import php_json
 from schemas.base import NAME_CHARS
 from schemas.flows import FlowCreateIn, FlowDuplicateIn, FlowUpdateIn
+from services.cascades import delete_flows
 
 FLOWS = Flow.__table__
 FOLDERS = Folder.__table__
@@ -248,12 +249,18 @@ def flow_update_ui(call: Call) -> Reply:
     return Reply(save(call, row, changes, via="flow_update_ui"), "Flow updated")
 
 
-@action("/flow/<id>", methods=("DELETE",), acts=FLOW_ACTS, auth=ANY_TOKEN, summary="Delete flow")
+@action(
+    "/flow/<id>",
+    methods=("DELETE",),
+    acts=FLOW_ACTS,
+    auth=ANY_TOKEN,
+    summary="Delete flow (409 while it is being executed; audited)",
+)
 def flow_delete(call: Call) -> Reply:
     row, live = flowstatus.lock_for_change(call, call.args["id"])
     if live:
         raise Conflict(DELETE_CONFLICT)
-    db.session.execute(delete(FLOWS).where(FLOWS.c.id == row["id"]))
+    delete_flows(call, [row], via="flow_delete", project_stays=True)
     return Reply({"id": row["id"]}, "Flow deleted")
 
 

@@ -12,6 +12,7 @@ from backend.models import Endpoint, Flow, Folder, Project
 from backend.registry import Call, Reply, action
 from backend.rows import new_id, now, row_dict
 from schemas.folders import FolderCreateIn, FolderUpdateIn
+from services.cascades import remove_flows
 
 FOLDERS = Folder.__table__
 LIST_LIMIT = 100
@@ -19,6 +20,7 @@ NOT_GIVEN = (None, "", "undefined")  # mcp2 sends omitted filters as the literal
 PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
 FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
 DUPLICATE_FOLDER = "A folder with this name already exists in this project"
+DELETE_CONFLICT = "Cannot delete folder: a flow in it is currently being executed"
 
 
 def load_folder(call: Call, folder_id: str, *, lock: bool | dict[str, bool] = False) -> Folder:
@@ -225,16 +227,23 @@ def subtree_ids(folder: Folder) -> list[str]:
     methods=("DELETE",),
     acts=FOLDER_ACTS,
     auth=ANY_TOKEN,
-    summary="Delete folder with its subfolders, their endpoints and flows",
+    summary="Delete folder with its subfolders, their endpoints and flows (409 while one of those "
+    "flows is being executed; each flow removed is audited)",
 )
 def folder_delete(call: Call) -> Reply:
     """Explicit deletes rather than FK cascades: no InnoDB cascade-depth limit, cycle-safe."""
     folder = load_folder(call, call.args["id"], lock=True)
     ids = subtree_ids(folder)
+    remove_flows(
+        call,
+        Flow.__table__.c.folder_id.in_(ids),
+        via="folder_delete",
+        conflict=DELETE_CONFLICT,
+        project_stays=True,
+    )
     # Detaching first leaves no folder row pointing at one being deleted (also cycles, or a
     # legacy child filed under another project, which is kept at its project's root).
     db.session.execute(update(FOLDERS).where(FOLDERS.c.parent_id.in_(ids)).values(parent_id=None))
-    db.session.execute(delete(Flow.__table__).where(Flow.__table__.c.folder_id.in_(ids)))
     db.session.execute(delete(Endpoint.__table__).where(Endpoint.__table__.c.folder_id.in_(ids)))
     db.session.execute(delete(FOLDERS).where(FOLDERS.c.id.in_(ids)))
     return Reply({"id": folder.id}, "Folder deleted successfully")

@@ -1,7 +1,8 @@
 """User acts: profile, users, users_stats, user, user_update, user_toggle_status, user_delete.
 
-Unlike the legacy, every one of them needs a valid access token, and changing or deleting a
-user is allowed only to that user themself.
+Unlike the legacy, every one of them needs a valid access token, the directory (`users`,
+`users_stats`, `user`) shows only the caller and the people they share a project with, and
+changing or deleting a user is allowed only to that user themself.
 """
 
 import math
@@ -16,12 +17,30 @@ from backend import validators
 from backend.auth import STRICT, AuthPolicy
 from backend.db import db
 from backend.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
-from backend.models import AuditLog, McpClientToken, Project, ProjectMember, User
+from backend.models import (
+    AuditLog,
+    Endpoint,
+    Flow,
+    Folder,
+    Project,
+    ProjectMember,
+    TestFlow,
+    User,
+)
 from backend.registry import Call, Reply, action
 from backend.rows import now, row_dict
 from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
+from services import mcp_tokens, members
+from services.cascades import remove_flows
+from services.visibility import visible_to
 
-HIDDEN_USER_COLUMNS = ("password_hash", "password_reset_token", "password_reset_token_expires_at")
+# Secrets, and `token_version` (the revocation counter: no client needs it, a forger would).
+HIDDEN_USER_COLUMNS = (
+    "password_hash",
+    "password_reset_token",
+    "password_reset_token_expires_at",
+    "token_version",
+)
 PROFILE_AUTH = AuthPolicy(
     mcp=False, query_token=True, missing="No access token provided", invalid=STRICT.invalid
 )
@@ -39,8 +58,12 @@ def user_object(user: Any) -> dict[str, Any]:
     return row_dict(User.__table__, user, exclude=HIDDEN_USER_COLUMNS)
 
 
-def load_user(user_id: str) -> User:
+def load_user(user_id: str, viewer_id: str | None = None) -> User:
+    """The user, or 404 «User not found»; with `viewer_id`, also 404 unless that viewer may see
+    them (`services.visibility`), so ids of strangers cannot be probed."""
     query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    if viewer_id is not None:
+        query = query.where(visible_to(viewer_id))
     user = db.session.execute(query).scalar_one_or_none()
     if user is None:
         raise NotFound("User not found")
@@ -136,24 +159,24 @@ def user_rows(query: Any) -> list[dict[str, Any]]:
     return [user_object(user) for user in db.session.execute(query).scalars()]
 
 
-def search_users(term: str, limit: int) -> dict[str, Any]:
+def search_users(seen: Any, term: str, limit: int) -> dict[str, Any]:
     pattern = like_pattern(term)
     matches = User.name.like(pattern, escape=LIKE_ESCAPE) | User.email.like(
         pattern, escape=LIKE_ESCAPE
     )
-    found = user_rows(select(User).where(User.is_active == 1, matches).limit(limit))
+    found = user_rows(select(User).where(seen, User.is_active == 1, matches).limit(limit))
     return {"users": found, "total": len(found), "search_query": term}
 
 
-def active_users(limit: int) -> dict[str, Any]:
-    found = user_rows(select(User).where(User.is_active == 1).limit(limit))
+def active_users(seen: Any, limit: int) -> dict[str, Any]:
+    found = user_rows(select(User).where(seen, User.is_active == 1).limit(limit))
     return {"users": found, "total": len(found)}
 
 
-def paginated_users(page: int, limit: int) -> dict[str, Any]:
-    newest = select(User).order_by(User.created_at.desc(), User.id.desc())
+def paginated_users(seen: Any, page: int, limit: int) -> dict[str, Any]:
+    newest = select(User).where(seen).order_by(User.created_at.desc(), User.id.desc())
     found = user_rows(newest.offset((page - 1) * limit).limit(limit))
-    total = db.session.execute(select(func.count()).select_from(User)).scalar_one()
+    total = db.session.execute(select(func.count()).select_from(User).where(seen)).scalar_one()
     pagination = {
         "page": page,
         "limit": limit,
@@ -163,20 +186,33 @@ def paginated_users(page: int, limit: int) -> dict[str, Any]:
     return {"users": found, "pagination": pagination}
 
 
-@action("/users", acts=("users",), auth=STRICT, summary="List, search or page through users")
+@action(
+    "/users",
+    acts=("users",),
+    auth=STRICT,
+    summary="List, search or page through the users you may see (yourself and the people you "
+    "share a project with; at most 100 per page)",
+)
 def users(call: Call) -> Reply:
+    seen = visible_to(call.user.user_id)
     limit = min(positive_int(call.query, "limit", DEFAULT_LIMIT), MAX_LIMIT)
     if call.query.get("search"):
-        return Reply(search_users(call.query["search"], limit))
+        return Reply(search_users(seen, call.query["search"], limit))
     if call.query.get("active_only") == "true":
-        return Reply(active_users(limit))
-    return Reply(paginated_users(positive_int(call.query, "page", 1), limit))
+        return Reply(active_users(seen, limit))
+    return Reply(paginated_users(seen, positive_int(call.query, "page", 1), limit))
 
 
-@action("/users/stats", acts=("users_stats",), auth=STRICT, summary="Count users by status")
+@action(
+    "/users/stats",
+    acts=("users_stats",),
+    auth=STRICT,
+    summary="Count the users you may see by status",
+)
 def users_stats(call: Call) -> Reply:
     active = func.coalesce(func.sum(case((User.is_active == 1, 1), else_=0)), 0)
-    total, active_count = db.session.execute(select(func.count(), active)).one()
+    seen = visible_to(call.user.user_id)
+    total, active_count = db.session.execute(select(func.count(), active).where(seen)).one()
     return Reply(
         {
             "total_users": int(total),
@@ -189,9 +225,15 @@ def users_stats(call: Call) -> Reply:
 # --- one user --------------------------------------------------------------------------------
 
 
-@action("/user/<id>", methods=("GET",), acts=USER_ACTS, auth=STRICT, summary="Read a user")
+@action(
+    "/user/<id>",
+    methods=("GET",),
+    acts=USER_ACTS,
+    auth=STRICT,
+    summary="Read a user you may see (404 «User not found» for anyone else)",
+)
 def user(call: Call) -> Reply:
-    found = load_user(validators.flexible_id(call.args["id"]))
+    found = load_user(validators.flexible_id(call.args["id"]), call.user.user_id)
     return Reply({"user": user_object(found)}, "User retrieved successfully")
 
 
@@ -208,6 +250,8 @@ def user_update(call: Call) -> Reply:
     changes = call.data  # after the id and CSRF checks, before the 404: the legacy order
     found = load_user(user_id)
     save_user(found, changes, Conflict("Email already exists"))
+    if not found.is_active:
+        revoke_tokens_of_inactive(call, user_id)
     return Reply(user_object(found), "User updated successfully")
 
 
@@ -229,7 +273,14 @@ def user_toggle_status(call: Call) -> Reply:
         .values(is_active=flipped if wanted is None else int(wanted), updated_at=now())
     )
     state = db.session.execute(select(User.is_active).where(User.id == user_id)).scalar_one()
+    if not state:
+        revoke_tokens_of_inactive(call, user_id)
     return Reply({"id": user_id, "is_active": bool(state)}, "User status updated successfully")
+
+
+def revoke_tokens_of_inactive(call: Call, user_id: str) -> None:
+    """A deactivated account's MCP tokens die for good (reactivating it does not revive them)."""
+    mcp_tokens.revoke_where(call, mcp_tokens.minted_by(user_id), "account_deactivated")
 
 
 @action(
@@ -240,40 +291,66 @@ def user_toggle_status(call: Call) -> Reply:
     summary="Delete your own account",
 )
 def user_delete(call: Call) -> Reply:
-    delete_account(own_user_id(call, from_header=True))
+    delete_account(call, own_user_id(call, from_header=True))
     return Reply(None, "User deleted successfully")
 
 
 # --- account deletion ------------------------------------------------------------------------
 
+DELETE_CONFLICT = "Cannot delete user: a flow of one of their projects is currently being executed"
 
-def delete_account(user_id: str) -> None:
-    """Hard delete with the legacy cascades; RESTRICT references are detached or refused.
 
-    Audit rows stay, detached from the user and from the projects deleted with them. MCP tokens
-    the user minted for, or members they invited to, other owners' projects would have to be
-    destroyed: that is refused with 409 instead.
+def delete_account(call: Call, user_id: str) -> None:
+    """Hard delete of the account and the projects it owns, with the legacy cascades; nothing
+    of another owner goes (409 while a flow of an owned project is being executed).
+
+    What the user created in other owners' projects (folders, endpoints, flows, test flows) and
+    the memberships they granted there pass to each project's owner; their memberships end and
+    their MCP tokens for those projects are deleted, each audited. Audit rows stay, detached
+    from the user and from the projects deleted with them.
     """
     owned = select(Project.id).where(Project.owner_id == user_id)
-    refuse_if_others_depend(user_id, owned)
+    remove_flows(
+        call,
+        Flow.__table__.c.project_id.in_(owned),
+        via="user_delete",
+        conflict=DELETE_CONFLICT,
+        project_stays=False,
+    )
+    hand_over(user_id, owned)
+    mcp_tokens.delete_minted_for_others(call, user_id, owned)
+    members.leave_all(call, user_id)
     audit = AuditLog.__table__
     db.session.execute(update(audit).where(audit.c.user_id == user_id).values(user_id=None))
     db.session.execute(update(audit).where(audit.c.project_id.in_(owned)).values(project_id=None))
-    db.session.execute(delete(ProjectMember.__table__).where(ProjectMember.user_id == user_id))
     db.session.execute(delete(Project.__table__).where(Project.owner_id == user_id))
     db.session.execute(delete(User.__table__).where(User.id == user_id))
 
 
-def refuse_if_others_depend(user_id: str, owned: Any) -> None:
-    tokens = select(McpClientToken.id).where(
-        McpClientToken.created_by == user_id, McpClientToken.project_id.not_in(owned)
+def hand_over(user_id: str, owned: Any) -> None:
+    """`created_by` (and `invited_by`) of the user's rows in projects they do not own become the
+    project's owner, so the legacy ON DELETE CASCADE of those keys removes nothing of theirs."""
+    folders, endpoints = Folder.__table__, Endpoint.__table__
+    for table, column in (
+        (folders, "created_by"),
+        (Flow.__table__, "created_by"),
+        (TestFlow.__table__, "created_by"),
+        (ProjectMember.__table__, "invited_by"),
+    ):
+        owner = select(Project.owner_id).where(Project.id == table.c.project_id)
+        db.session.execute(
+            update(table)
+            .where(table.c[column] == user_id, table.c.project_id.not_in(owned))
+            .values({column: owner.scalar_subquery()})
+        )
+    endpoint_owner = (
+        select(Project.owner_id)
+        .join(folders, folders.c.project_id == Project.id)
+        .where(folders.c.id == endpoints.c.folder_id)
     )
-    if db.session.execute(tokens.limit(1)).first() is not None:
-        raise Conflict("Cannot delete user: they created MCP tokens for projects they do not own")
-    invited = select(ProjectMember.id).where(
-        ProjectMember.invited_by == user_id,
-        ProjectMember.user_id != user_id,
-        ProjectMember.project_id.not_in(owned),
+    foreign = select(folders.c.id).where(folders.c.project_id.not_in(owned))
+    db.session.execute(
+        update(endpoints)
+        .where(endpoints.c.created_by == user_id, endpoints.c.folder_id.in_(foreign))
+        .values(created_by=endpoint_owner.scalar_subquery())
     )
-    if db.session.execute(invited.limit(1)).first() is not None:
-        raise Conflict("Cannot delete user: they invited members to projects they do not own")
