@@ -109,7 +109,10 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 flows = AppGroup("flows", help="Flows: list, inspect and change active status.")
 users = AppGroup("users", help="User accounts.")
-tokens = AppGroup("tokens", help="MCP project tokens.")
+tokens = AppGroup("tokens", help="MCP project tokens: create, list, revoke, minting policy.")
+members = AppGroup("members", help="Project members: list, add, remove, leave.")
+MCP_TOKEN_COLUMNS = ("id", "created_by_email", "created_at", "expires_at", "is_active", "alive")
+MEMBER_COLUMNS = ("user_id", "email", "name", "role", "joined_at")
 
 
 @flows.command("list")
@@ -164,10 +167,89 @@ def users_create(email: str, name: str, password: str, as_json: bool) -> None:
 
 @tokens.command("mcp-create")
 @click.option("--project", required=True, help="Project id.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
 @common
-def tokens_mcp_create(project: str, as_json: bool, as_email: str | None) -> None:
-    reply = invoke("mcp_generate_config", "POST", project, as_email=as_email)
+def tokens_mcp_create(
+    project: str, expires_in_days: int | None, as_json: bool, as_email: str | None
+) -> None:
+    query = {"expires_in_days": str(expires_in_days)} if expires_in_days else {}
+    reply = invoke("mcp_generate_config", "POST", project, as_email=as_email, query=query)
     show(reply, as_json, ("project_id", "name", "api_base_url", "token"))
+
+
+@tokens.command("mcp-list")
+@click.option("--project", required=True, help="Project id.")
+@common
+def tokens_mcp_list(project: str, as_json: bool, as_email: str | None) -> None:
+    """A project's MCP tokens (never their secret): all for the owner, a member's own."""
+    reply = invoke("mcp_tokens", "GET", project, as_email=as_email)
+    if as_json:
+        show(reply, as_json)
+        return
+    show(Reply(reply.data["tokens"], reply.message), False, MCP_TOKEN_COLUMNS)
+
+
+@tokens.command("mcp-revoke")
+@click.argument("token_id")
+@common
+def tokens_mcp_revoke(token_id: str, as_json: bool, as_email: str | None) -> None:
+    """Revoke an MCP token (the project's owner or the token's minter)."""
+    show(invoke("mcp_token_revoke", "DELETE", token_id, as_email=as_email), as_json, ("id",))
+
+
+@tokens.command("mcp-policy")
+@click.option("--project", required=True, help="Project id.")
+@click.option(
+    "--members-may-mint/--owner-only",
+    required=True,
+    help="Whether members may create MCP tokens for the project.",
+)
+@common
+def tokens_mcp_policy(
+    project: str, members_may_mint: bool, as_json: bool, as_email: str | None
+) -> None:
+    data = {"members_may_mint": members_may_mint}
+    reply = invoke("mcp_token_policy", "PUT", project, data=data, as_email=as_email)
+    show(reply, as_json, ("project_id", "members_may_mint"))
+
+
+@members.command("list")
+@click.option("--project", required=True, help="Project id.")
+@common
+def members_list(project: str, as_json: bool, as_email: str | None) -> None:
+    show(invoke("project_members", "GET", project, as_email=as_email), as_json, MEMBER_COLUMNS)
+
+
+@members.command("add")
+@click.option("--project", required=True, help="Project id.")
+@click.option("--user", "user_id", required=True, help="The user id to add.")
+@common
+def members_add(project: str, user_id: str, as_json: bool, as_email: str | None) -> None:
+    """Add a member (owner only)."""
+    reply = invoke(
+        "project_add_member", "POST", project, data={"user_id": user_id}, as_email=as_email
+    )
+    show(reply, as_json, ("member_id",))
+
+
+@members.command("remove")
+@click.option("--project", required=True, help="Project id.")
+@click.option("--user", "user_id", required=True, help="The member's user id.")
+@common
+def members_remove(project: str, user_id: str, as_json: bool, as_email: str | None) -> None:
+    """Remove a member (owner only; their MCP tokens for the project are revoked)."""
+    data = {"user_id": user_id}
+    reply = invoke("project_remove_member", "DELETE", project, data=data, as_email=as_email)
+    show(reply, as_json, ("project_id", "user_id"))
+
+
+@members.command("leave")
+@click.option("--project", required=True, help="Project id.")
+@common
+def members_leave(project: str, as_json: bool, as_email: str | None) -> None:
+    """Leave a project the acting user is a member of."""
+    reply = invoke("project_leave", "POST", project, as_email=as_email)
+    show(reply, as_json, ("project_id", "user_id"))
 
 
 @click.command("init-db")
@@ -195,7 +277,7 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, add_indexes_command, flows, users, tokens):
+    for command in (init_db, add_indexes_command, flows, users, tokens, members):
         app.cli.add_command(command)
 
 
