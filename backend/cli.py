@@ -11,14 +11,15 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from backend import dispatch, envelope
 from backend.db import db
 from backend.errors import GatewayError, ValidationFailed
 from backend.indexes import add_indexes
-from backend.models import User
+from backend.models import McpClientToken, User
 from backend.registry import Action, Call, Caller, Client, Raw, Reply
+from backend.rows import now
 from backend.version import __version__
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
@@ -170,6 +171,42 @@ def users_create(email: str, name: str, password: str, as_json: bool) -> None:
     reply = invoke("register", "POST", data=data)
     user = reply.data.get("user", reply.data) if isinstance(reply.data, dict) else reply.data
     show(Reply(user, reply.message), as_json, ("id", "email", "name", "is_active"))
+
+
+def account_command(name: str, active: int, help_text: str) -> None:
+    """Operator-only: no act may switch an account on or off (a user cannot turn themself off,
+    and a disabled user cannot sign in to turn themself back on)."""
+
+    @users.command(name, help=help_text)
+    @click.argument("email")
+    def command(email: str) -> None:
+        found = select(User.id).where(func.lower(User.email) == email.lower())
+        user_id = db.session.execute(found).scalar()
+        if user_id is None:
+            raise CommandFailed(f"No user with email {email}")
+        values: dict[str, Any] = {"is_active": active, "updated_at": now()}
+        if not active:
+            values["token_version"] = User.token_version + 1
+            end_mcp_tokens(user_id)
+        db.session.execute(update(User).where(User.id == user_id).values(**values))
+        db.session.commit()
+        click.echo(f"{email}: {'enabled' if active else 'disabled'}")
+
+
+def end_mcp_tokens(user_id: str) -> None:
+    """Disabling ends the account's sessions and the MCP tokens it minted for good: enabling it
+    again revives neither (the legacy backend honours `is_active = 0` too)."""
+    db.session.execute(
+        update(McpClientToken)
+        .where(McpClientToken.created_by == user_id, McpClientToken.is_active == 1)
+        .values(is_active=0, updated_at=now())
+    )
+
+
+account_command("enable", 1, "Let a disabled account sign in again.")
+account_command(
+    "disable", 0, "Stop an account: its sessions and the MCP tokens it minted end for good."
+)
 
 
 @tokens.command("mcp-create")

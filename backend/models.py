@@ -435,7 +435,3 @@ class ProjectPolicy(db.Model):
     members_may_mint_mcp_tokens: Mapped[int] = mapped_column(Flag, server_default=text("1"))
     updated_by: Mapped[str | None] = mapped_column(Str255)  # no FK: user deletion never blocks
     updated_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-# The additive set: every table the gateway adds to a legacy database, and nothing else.
-GATEWAY_TABLES = (FlowExecution.__table__, McpTokenLifecycle.__table__, ProjectPolicy.__table__)

@@ -5,7 +5,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
+from backend.auth import sha256_hex
+from backend.db import db
 from backend.models import AuditLog, McpClientToken, ProjectMember
 from tests.factories import Factory
 
@@ -81,3 +84,36 @@ def test_tokens_policy_owner_only(app: Flask, make: Factory) -> None:
     refused = run(app, "tokens", "mcp-create", "--project", project.id, "--as", "mem@example.com")
     assert refused.exit_code == 1
     assert "Only the project owner may create MCP tokens" in refused.output
+
+
+def test_users_disable_ends_sessions_and_mcp_tokens_for_good(
+    app: Flask, make: Factory, call_act: Any
+) -> None:
+    owner, member = make.user(), make.user(email="gone@example.com")
+    project = make.project(owner)
+    make.member(project, member)
+    jwt = make.token(member)
+    minted = call_act("mcp_generate_config", "POST", id=project.id, token=jwt).json["data"]
+    legacy = make.mcp_token(project)
+    owners = make.mcp_token(project)
+    set_creator(app, legacy, member.id)
+    assert run(app, "users", "disable", "gone@example.com").exit_code == 0
+    assert run(app, "users", "enable", "gone@example.com").exit_code == 0
+    for token in (minted["token"], legacy):
+        assert call_act("mcp_validate", token=token).status_code == 401
+    assert call_act("mcp_validate", token=owners).status_code == 200
+    response = call_act("profile", token=jwt)
+    assert (response.status_code, response.json["message"]) == (
+        401,
+        "Authentication failed: Token has been invalidated",
+    )
+
+
+def set_creator(app: Flask, plaintext: str, user_id: str) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(McpClientToken)
+            .where(McpClientToken.token_hash == sha256_hex(plaintext))
+            .values(created_by=user_id)
+        )
+        db.session.commit()

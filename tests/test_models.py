@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, select, text
 
 from backend import models
+from backend.additive import ADDITIVE_TABLES
 from backend.db import db
 
 LEGACY_SQL = Path(__file__).with_name("legacy_schema.sql")
@@ -396,7 +397,7 @@ def test_create_all_on_legacy_schema_adds_only_the_gateway_tables(legacy_app: Fl
         "mcp_token_lifecycle",
         "project_policies",
     }
-    assert {table.name for table in models.GATEWAY_TABLES} == table_names(db.engine) - before
+    assert {table.name for table in ADDITIVE_TABLES} == table_names(db.engine) - before
 
 
 def test_create_all_on_legacy_schema_alters_no_legacy_table(legacy_app: Flask) -> None:

@@ -307,3 +307,46 @@ def test_the_policy_needs_a_json_boolean(make: Factory, call_act: Any, body: Any
     assert call_act("mcp_tokens", id=project.id, token=make.token(owner)).json["data"][
         "members_may_mint"
     ]
+
+
+# --- the public token script mints the same way -------------------------------------------
+
+SCRIPT = "/public/generate-mcp-token.php"
+
+
+def script_token(client: Any, user: User, project_id: str) -> Any:
+    body = {"email": user.email, "password": PASSWORD, "project_id": project_id}
+    return client.post(SCRIPT, json=body)
+
+
+def test_the_token_script_mints_as_the_member_with_a_lifecycle_and_an_audit_row(
+    make: Factory, client: Any, call_act: Any
+) -> None:
+    _, member, project = shared_project(make)
+    response = script_token(client, member, project.id)
+    assert response.status_code == 201
+    [row] = make.rows(McpClientToken)
+    assert row["created_by"] == member.id
+    assert [r["token_id"] for r in make.rows(McpTokenLifecycle)] == [row["id"]]
+    [minted] = make.rows(AuditLog, action="mcp_token_created")
+    assert minted["user_id"] == member.id
+    assert call_act("logout-all", "POST", token=make.token(member)).status_code == 200
+    assert not alive(call_act, response.json["mcpClient"]["token"])
+
+
+def test_the_token_script_follows_the_owners_policy(
+    make: Factory, client: Any, call_act: Any
+) -> None:
+    owner, member, project = shared_project(make)
+    body = {"members_may_mint": False}
+    call_act("mcp_token_policy", "PUT", id=project.id, token=make.token(owner), json=body)
+    response = script_token(client, member, project.id)
+    assert (response.status_code, response.json) == (
+        403,
+        {
+            "success": False,
+            "message": "Failed to generate MCP token",
+            "error": "Access denied: Only the project owner may create MCP tokens for this project",
+        },
+    )
+    assert make.rows(McpClientToken) == []
