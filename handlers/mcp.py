@@ -7,25 +7,22 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import update
 
-from backend import flowlist
-from backend.auth import (
-    ANY_TOKEN,
-    STRICT,
-    AuthFailure,
-    AuthPolicy,
-    authenticate,
-    require_access,
-)
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN, STRICT, AuthPolicy, authenticate
+from backend.auth.tokens import AuthFailure
+from backend.core.call import Call, Caller, Reply
+from backend.core.errors import BadRequest, NotAuthenticated, NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, NotAuthenticated, NotFound
-from backend.models import McpClientToken
-from backend.registry import Call, Caller, Reply, action
-from backend.rows import now, row_dict
-from handlers.environments import environment_rows
-from handlers.projects import PROJECTS, fetch_project, project_detail_data
+from backend.legacy.clock import now
+from backend.legacy.wire import row_dict
+from backend.models import PROJECTS, McpClientToken
 from schemas.mcp import McpTokenPolicyIn
+from schemas.queries import McpConfigQuery, PageQuery, load_query
 from services import mcp_tokens
-from services.ownership import require_owner
+from services.environments import environment_rows
+from services.paging import page_of
+from services.projects import fetch_project, project_detail_data, require_owner
 
 # Legacy mode L: a JWT only (header, `?token=` or form field), one wording for every failure.
 CONFIG_AUTH = AuthPolicy(
@@ -74,7 +71,7 @@ def config_environment(env: dict[str, Any]) -> dict[str, Any]:
 def mcp_generate_config(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id, NotFound("Project not found"))
-    expires_at = mcp_tokens.expiry(flowlist.whole_number(call.query, "expires_in_days", 1))
+    expires_at = mcp_tokens.expiry(load_query(McpConfigQuery, call)["expires_in_days"])
     config = {
         "name": fetch_project(project_id)["name"],
         "project_id": project_id,
@@ -143,7 +140,7 @@ def mcp_validate_post(call: Call) -> Reply:
 
 
 def body_token(call: Call) -> str | None:
-    token = call.data.get("token")
+    token = call.body().get("token")
     return token if isinstance(token, str) else None
 
 
@@ -176,7 +173,7 @@ def current_project(call: Call) -> Reply:
 def mcp_tokens_list(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id, NotFound("Project not found"))
-    tokens = mcp_tokens.token_rows(call, project_id, flowlist.page(call.query))
+    tokens = mcp_tokens.token_rows(call, project_id, page_of(load_query(PageQuery, call)))
     data = {**mcp_tokens.policy(project_id), "tokens": tokens}
     return Reply(data, "MCP tokens fetched")
 
@@ -192,7 +189,7 @@ def mcp_tokens_list(call: Call) -> Reply:
 def mcp_token_policy(call: Call) -> Reply:
     project_id = call.args["id"]
     require_owner(call, project_id)
-    allowed = call.data["members_may_mint"]
+    allowed = call.body()["members_may_mint"]
     return Reply(mcp_tokens.set_members_may_mint(call, project_id, allowed), "MCP token policy set")
 
 

@@ -14,63 +14,36 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import validators
-from backend.auth import STRICT, AuthPolicy
+from backend.auth.callers import STRICT
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
+from backend.legacy import validators
+from backend.legacy.clock import now
 from backend.models import (
-    AuditLog,
-    Endpoint,
-    Flow,
-    Folder,
-    Project,
-    ProjectMember,
+    AUDIT,
+    ENDPOINTS,
+    FLOWS,
+    FOLDERS,
+    MEMBERS,
+    PROJECTS,
+    USERS,
     TestFlow,
     User,
 )
-from backend.registry import Call, Reply, action
-from backend.rows import now, row_dict
+from schemas.queries import UserListQuery, UserPageQuery, load_query
 from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
 from services import mcp_tokens, members
+from services.accounts import PROFILE_AUTH, USER_NOT_FOUND, load_user, user_object
 from services.cascades import remove_flows
+from services.paging import LIST_LIMIT
 from services.visibility import may_see, visible_to
 
-# Secrets, and `token_version` (the revocation counter: no client needs it, a forger would).
-HIDDEN_USER_COLUMNS = (
-    "password_hash",
-    "password_reset_token",
-    "password_reset_token_expires_at",
-    "token_version",
-)
-PROFILE_AUTH = AuthPolicy(
-    mcp=False, query_token=True, missing="No access token provided", invalid=STRICT.invalid
-)
 PROFILE_ACTS = ("profile", "profile_update")
 USER_ACTS = ("user", "user_update", "user_delete")
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
-DIGITS = re.compile(r"[0-9]+")
-MAX_PAGING_NUMBER = 10**9  # page × limit stays far inside a 64-bit OFFSET
 LIKE_ESCAPE = "!"
-USER_NOT_FOUND = "User not found"
 SELF_DEACTIVATION = "Cannot deactivate yourself"  # nobody could turn the account back on
-
-
-def user_object(user: Any) -> dict[str, Any]:
-    """The users row without any secret (the legacy leaked the reset token)."""
-    return row_dict(User.__table__, user, exclude=HIDDEN_USER_COLUMNS)
-
-
-def load_user(user_id: str, viewer_id: str | None = None) -> User:
-    """The user, or 404 «User not found»; with `viewer_id`, also 404 unless that viewer may see
-    them (`services.visibility`), so ids of strangers cannot be probed."""
-    query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
-    if viewer_id is not None:
-        query = query.where(visible_to(viewer_id))
-    user = db.session.execute(query).scalar_one_or_none()
-    if user is None:
-        raise NotFound(USER_NOT_FOUND)
-    return user
 
 
 def own_user_id(call: Call, *, from_header: bool = False, hide_strangers: bool = True) -> str:
@@ -135,25 +108,13 @@ def profile(call: Call) -> Reply:
     summary="Update the current user's name, e-mail or avatar",
 )
 def profile_update(call: Call) -> Reply:
-    changes = call.data  # the body before the user lookup, as legacy
+    changes = call.body()  # the body before the user lookup, as legacy
     user = load_user(call.user.user_id)
     save_user(user, changes, BadRequest("Email already exists"))
     return Reply({"user": user_object(user)}, "Profile updated successfully")
 
 
 # --- users -----------------------------------------------------------------------------------
-
-
-def positive_int(query: Mapping[str, str], name: str, default: int) -> int:
-    raw = query.get(name, "")
-    if raw == "":
-        return default
-    if not DIGITS.fullmatch(raw) or not raw.strip("0"):
-        raise BadRequest(f"{validators.label(name)} must be a positive integer")
-    # Length first: int() refuses more than 4300 digits with a ValueError (a 500).
-    if len(raw.lstrip("0")) > len(str(MAX_PAGING_NUMBER)) or int(raw) > MAX_PAGING_NUMBER:
-        raise BadRequest(f"{validators.label(name)} is too large")
-    return int(raw)
 
 
 def like_pattern(term: str) -> str:
@@ -201,13 +162,14 @@ def paginated_users(seen: Any, page: int, limit: int) -> dict[str, Any]:
     "share a project with; at most 100 per page)",
 )
 def users(call: Call) -> Reply:
+    query = load_query(UserListQuery, call)
     seen = visible_to(call.user.user_id)
-    limit = min(positive_int(call.query, "limit", DEFAULT_LIMIT), MAX_LIMIT)
-    if call.query.get("search"):
-        return Reply(search_users(seen, call.query["search"], limit))
-    if call.query.get("active_only") == "true":
+    limit = min(query["limit"], LIST_LIMIT)
+    if query["search"]:
+        return Reply(search_users(seen, query["search"], limit))
+    if query["active_only"] == "true":
         return Reply(active_users(seen, limit))
-    return Reply(paginated_users(seen, positive_int(call.query, "page", 1), limit))
+    return Reply(paginated_users(seen, load_query(UserPageQuery, call)["page"], limit))
 
 
 @action(
@@ -255,7 +217,7 @@ def user(call: Call) -> Reply:
 def user_update(call: Call) -> Reply:
     # 403 for every other id, missing ones too: what the legacy suite's update tests accept
     user_id = own_user_id(call, from_header=True, hide_strangers=False)
-    changes = call.data  # after the id and CSRF checks, before the 404: the legacy order
+    changes = call.body()  # after the id and CSRF checks, before the 404: the legacy order
     if changes.get("is_active") == 0:
         raise Forbidden(SELF_DEACTIVATION)
     found = load_user(user_id)
@@ -273,7 +235,7 @@ def user_update(call: Call) -> Reply:
 )
 def user_toggle_status(call: Call) -> Reply:
     user_id = own_user_id(call)
-    if not call.data.get("is_active"):  # false, or a flip of the caller's active account
+    if not call.body().get("is_active"):  # false, or a flip of the caller's active account
         raise Forbidden(SELF_DEACTIVATION)
     return Reply({"id": user_id, "is_active": True}, "User status updated successfully")
 
@@ -292,6 +254,7 @@ def user_delete(call: Call) -> Reply:
 
 # --- account deletion ------------------------------------------------------------------------
 
+
 DELETE_CONFLICT = "Cannot delete user: a flow of one of their projects is currently being executed"
 
 
@@ -304,10 +267,10 @@ def delete_account(call: Call, user_id: str) -> None:
     their MCP tokens for those projects are deleted, each audited. Audit rows stay, detached
     from the user and from the projects deleted with them.
     """
-    owned = select(Project.id).where(Project.owner_id == user_id)
+    owned = select(PROJECTS.c.id).where(PROJECTS.c.owner_id == user_id)
     remove_flows(
         call,
-        Flow.__table__.c.project_id.in_(owned),
+        FLOWS.c.project_id.in_(owned),
         via="user_delete",
         conflict=DELETE_CONFLICT,
         project_stays=False,
@@ -315,37 +278,35 @@ def delete_account(call: Call, user_id: str) -> None:
     hand_over(user_id, owned)
     mcp_tokens.delete_minted_for_others(call, user_id, owned)
     members.leave_all(call, user_id)
-    audit = AuditLog.__table__
-    db.session.execute(update(audit).where(audit.c.user_id == user_id).values(user_id=None))
-    db.session.execute(update(audit).where(audit.c.project_id.in_(owned)).values(project_id=None))
-    db.session.execute(delete(Project.__table__).where(Project.owner_id == user_id))
-    db.session.execute(delete(User.__table__).where(User.id == user_id))
+    db.session.execute(update(AUDIT).where(AUDIT.c.user_id == user_id).values(user_id=None))
+    db.session.execute(update(AUDIT).where(AUDIT.c.project_id.in_(owned)).values(project_id=None))
+    db.session.execute(delete(PROJECTS).where(PROJECTS.c.owner_id == user_id))
+    db.session.execute(delete(USERS).where(USERS.c.id == user_id))
 
 
 def hand_over(user_id: str, owned: Any) -> None:
     """`created_by` (and `invited_by`) of the user's rows in projects they do not own become the
     project's owner, so the legacy ON DELETE CASCADE of those keys removes nothing of theirs."""
-    folders, endpoints = Folder.__table__, Endpoint.__table__
     for table, column in (
-        (folders, "created_by"),
-        (Flow.__table__, "created_by"),
+        (FOLDERS, "created_by"),
+        (FLOWS, "created_by"),
         (TestFlow.__table__, "created_by"),
-        (ProjectMember.__table__, "invited_by"),
+        (MEMBERS, "invited_by"),
     ):
-        owner = select(Project.owner_id).where(Project.id == table.c.project_id)
+        owner = select(PROJECTS.c.owner_id).where(PROJECTS.c.id == table.c.project_id)
         db.session.execute(
             update(table)
             .where(table.c[column] == user_id, table.c.project_id.not_in(owned))
             .values({column: owner.scalar_subquery()})
         )
     endpoint_owner = (
-        select(Project.owner_id)
-        .join(folders, folders.c.project_id == Project.id)
-        .where(folders.c.id == endpoints.c.folder_id)
+        select(PROJECTS.c.owner_id)
+        .join(FOLDERS, FOLDERS.c.project_id == PROJECTS.c.id)
+        .where(FOLDERS.c.id == ENDPOINTS.c.folder_id)
     )
-    foreign = select(folders.c.id).where(folders.c.project_id.not_in(owned))
+    foreign = select(FOLDERS.c.id).where(FOLDERS.c.project_id.not_in(owned))
     db.session.execute(
-        update(endpoints)
-        .where(endpoints.c.created_by == user_id, endpoints.c.folder_id.in_(foreign))
+        update(ENDPOINTS)
+        .where(ENDPOINTS.c.created_by == user_id, ENDPOINTS.c.folder_id.in_(foreign))
         .values(created_by=endpoint_owner.scalar_subquery())
     )

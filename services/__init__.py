@@ -1,1 +1,1 @@
-"""Domain logic and its SQL, shared by acts (and the CLI through them); never reads a request."""
+"""Domain logic and its SQL, shared by acts: what two handler modules need lives here."""

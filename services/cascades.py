@@ -2,7 +2,7 @@
 409 while any of those flows is being executed, and one audit row per flow removed.
 
 The flows are locked in id order before the check, and registering an execution takes the same
-row lock (`backend.flowstatus`), so no run can start between the check and the delete.
+row lock (`services/flows/status.py`), so no run can start between the check and the delete.
 """
 
 from collections.abc import Iterable, Mapping
@@ -10,15 +10,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, exists, select
 
-from backend import audit
+from backend.core.call import Call
+from backend.core.errors import Conflict
 from backend.db import db
-from backend.errors import Conflict
-from backend.models import Flow, FlowExecution
-from backend.registry import Call
-from backend.rows import now
+from backend.legacy.clock import now
+from backend.models import EXECUTIONS, FLOWS
+from services import audit
 
-FLOWS = Flow.__table__
-EXECUTIONS = FlowExecution.__table__
 DELETE_CHUNK = 1000  # ids per DELETE … IN (…): far below any driver's placeholder limit
 LIVE = exists().where(
     EXECUTIONS.c.flow_id == FLOWS.c.id,

@@ -13,29 +13,31 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, insert, select, update
 
-from backend import audit
-from backend.auth import LIFECYCLE, TOKENS, USERS, mcp_token_alive, mcp_token_select, sha256_hex
+from backend.auth.callers import mcp_token_alive, mcp_token_select
+from backend.auth.tokens import sha256_hex
+from backend.core.call import Call
+from backend.core.errors import BadRequest, Forbidden, NotFound
 from backend.db import db
-from backend.errors import BadRequest, Forbidden, NotFound
-from backend.flowlist import Page
-from backend.models import ProjectPolicy
-from backend.registry import Call
-from backend.rows import format_datetime, new_id, now
-from services.ownership import project_owner
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import format_datetime
+from backend.models import MCP_LIFECYCLE, MCP_TOKENS, POLICIES, USERS
+from services import audit
+from services.paging import Page
+from services.projects import project_owner
 
-POLICIES = ProjectPolicy.__table__
 MAX_EXPIRY_DAYS = 3650
 OWNER_ONLY = "Only the project owner may create MCP tokens for this project"
 TOKEN_NOT_FOUND = "MCP token not found"
 LISTED = (
-    TOKENS.c.id,
-    TOKENS.c.project_id,
-    TOKENS.c.created_by,
+    MCP_TOKENS.c.id,
+    MCP_TOKENS.c.project_id,
+    MCP_TOKENS.c.created_by,
     USERS.c.email.label("created_by_email"),
-    TOKENS.c.created_at,
-    TOKENS.c.last_validated_at,
-    TOKENS.c.is_active,
-    LIFECYCLE.c.expires_at,
+    MCP_TOKENS.c.created_at,
+    MCP_TOKENS.c.last_validated_at,
+    MCP_TOKENS.c.is_active,
+    MCP_LIFECYCLE.c.expires_at,
 )
 
 
@@ -104,7 +106,7 @@ def mint(call: Call, project_id: str, expires_at: datetime | None) -> str:
         raise Forbidden(OWNER_ONLY)
     plaintext, token_id, stamp = secrets.token_hex(32), new_id("mcp"), now()
     db.session.execute(
-        insert(TOKENS).values(
+        insert(MCP_TOKENS).values(
             id=token_id,
             project_id=project_id,
             token_hash=sha256_hex(plaintext),
@@ -116,7 +118,7 @@ def mint(call: Call, project_id: str, expires_at: datetime | None) -> str:
     )
     version = select(USERS.c.token_version).where(USERS.c.id == minter).scalar_subquery()
     db.session.execute(
-        insert(LIFECYCLE).values(
+        insert(MCP_LIFECYCLE).values(
             token_id=token_id, minter_token_version=version, expires_at=expires_at
         )
     )
@@ -153,11 +155,11 @@ def token_rows(call: Call, project_id: str, page: Page) -> list[dict[str, Any]]:
     """Newest first, never the secret: the owner sees every token, a member their own."""
     alive = case((mcp_token_alive(now()) & (USERS.c.is_active == 1), 1), else_=0)
     statement = mcp_token_select(*LISTED, alive.label("alive")).where(
-        TOKENS.c.project_id == project_id
+        MCP_TOKENS.c.project_id == project_id
     )
     if call.user.user_id != project_owner(project_id):
-        statement = statement.where(TOKENS.c.created_by == call.user.user_id)
-    statement = statement.order_by(TOKENS.c.created_at.desc(), TOKENS.c.id.desc())
+        statement = statement.where(MCP_TOKENS.c.created_by == call.user.user_id)
+    statement = statement.order_by(MCP_TOKENS.c.created_at.desc(), MCP_TOKENS.c.id.desc())
     rows = db.session.execute(page.apply(statement)).mappings()
     return [wire_token(row) for row in rows]
 
@@ -174,19 +176,21 @@ def wire_token(row: Any) -> dict[str, Any]:
 
 def minted_by(user_id: str, project_id: str | None = None) -> ColumnElement[bool]:
     """Tokens `user_id` minted (for `project_id` only, when given)."""
-    condition = TOKENS.c.created_by == user_id
-    return condition if project_id is None else condition & (TOKENS.c.project_id == project_id)
+    condition = MCP_TOKENS.c.created_by == user_id
+    return condition if project_id is None else condition & (MCP_TOKENS.c.project_id == project_id)
 
 
 def revoke_where(call: Call, condition: ColumnElement[bool], reason: str) -> list[str]:
     """Deactivate the active tokens matching `condition` (rows locked); one audit row each."""
-    statement = select(TOKENS.c.id, TOKENS.c.project_id).where(condition, TOKENS.c.is_active == 1)
-    found = db.session.execute(statement.order_by(TOKENS.c.id).with_for_update()).all()
+    statement = select(MCP_TOKENS.c.id, MCP_TOKENS.c.project_id).where(
+        condition, MCP_TOKENS.c.is_active == 1
+    )
+    found = db.session.execute(statement.order_by(MCP_TOKENS.c.id).with_for_update()).all()
     if not found:
         return []
     ids = [row.id for row in found]
     db.session.execute(
-        update(TOKENS).where(TOKENS.c.id.in_(ids)).values(is_active=0, updated_at=now())
+        update(MCP_TOKENS).where(MCP_TOKENS.c.id.in_(ids)).values(is_active=0, updated_at=now())
     )
     audit.record_many(
         [
@@ -207,8 +211,8 @@ def revoke_where(call: Call, condition: ColumnElement[bool], reason: str) -> lis
 
 def load_token(call: Call, token_id: str) -> dict[str, Any]:
     """The token's row for its project's owner or its minter; 404 for anyone else (no probing)."""
-    statement = select(TOKENS.c.id, TOKENS.c.project_id, TOKENS.c.created_by).where(
-        TOKENS.c.id == token_id
+    statement = select(MCP_TOKENS.c.id, MCP_TOKENS.c.project_id, MCP_TOKENS.c.created_by).where(
+        MCP_TOKENS.c.id == token_id
     )
     row = db.session.execute(statement).mappings().first()
     if row is None or call.user.user_id not in (
@@ -222,15 +226,15 @@ def load_token(call: Call, token_id: str) -> dict[str, Any]:
 def revoke(call: Call, token_id: str) -> dict[str, Any]:
     """Idempotent: a token already revoked answers the same, without a second audit row."""
     row = load_token(call, token_id)
-    revoke_where(call, TOKENS.c.id == row["id"], "revoked")
+    revoke_where(call, MCP_TOKENS.c.id == row["id"], "revoked")
     return {"id": row["id"], "project_id": row["project_id"], "is_active": 0}
 
 
 def delete_minted_for_others(call: Call, user_id: str, owned: Any) -> None:
     """Account deletion: the user's tokens for projects they do not own die with the account
     (their rows go: `created_by` cannot outlive the user); each removal is audited."""
-    condition = minted_by(user_id) & TOKENS.c.project_id.not_in(owned)
-    statement = select(TOKENS.c.id, TOKENS.c.project_id).where(condition)
+    condition = minted_by(user_id) & MCP_TOKENS.c.project_id.not_in(owned)
+    statement = select(MCP_TOKENS.c.id, MCP_TOKENS.c.project_id).where(condition)
     found = db.session.execute(statement.with_for_update()).all()
     audit.record_many(
         [
@@ -244,4 +248,4 @@ def delete_minted_for_others(call: Call, user_id: str, owned: Any) -> None:
             for row in found
         ]
     )
-    db.session.execute(delete(TOKENS).where(TOKENS.c.id.in_([row.id for row in found])))
+    db.session.execute(delete(MCP_TOKENS).where(MCP_TOKENS.c.id.in_([row.id for row in found])))

@@ -8,19 +8,17 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
-from backend import audit
+from backend.core.call import Call
+from backend.core.errors import Conflict, NotFound
 from backend.db import db
-from backend.errors import Conflict, NotFound
-from backend.integrity import execute_unique
-from backend.models import Project, ProjectMember, User
-from backend.registry import Call
-from backend.rows import format_datetime, new_id, now
-from services import mcp_tokens
-from services.ownership import project_owner
+from backend.db.integrity import execute_unique
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import format_datetime
+from backend.models import MEMBERS, PROJECTS, USERS
+from services import audit, mcp_tokens
+from services.projects import project_owner
 
-PROJECTS = Project.__table__
-MEMBERS = ProjectMember.__table__
-USERS = User.__table__
 IS_OWNER = "User is the owner of this project"
 NOT_A_MEMBER = "User is not a member of this project"
 USER_FIELDS = select(USERS.c.id.label("user_id"), USERS.c.name, USERS.c.email)

@@ -4,11 +4,7 @@
 from sqlalchemy import ColumnElement, select, union
 
 from backend.db import db
-from backend.models import Project, ProjectMember, User
-
-USERS = User.__table__
-PROJECTS = Project.__table__
-MEMBERS = ProjectMember.__table__
+from backend.models import MEMBERS, PROJECTS, USERS
 
 
 def visible_to(viewer_id: str) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from backend.auth import sha256_hex
+from backend.auth.tokens import sha256_hex
 from backend.db import db
 from backend.models import AuditLog, McpClientToken, ProjectMember
 from tests.factories import Factory

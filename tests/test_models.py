@@ -19,8 +19,8 @@ from flask import Flask
 from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, select, text
 
 from backend import models
-from backend.additive import ADDITIVE_TABLES
 from backend.db import db
+from backend.models.additive import ADDITIVE_TABLES
 
 LEGACY_SQL = Path(__file__).with_name("legacy_schema.sql")
 NOW = datetime(2025, 10, 28, 13, 45, 7)

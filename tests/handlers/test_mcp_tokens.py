@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import update
 
 from backend.db import db
+from backend.legacy.clock import now
 from backend.models import (
     AuditLog,
     McpClientToken,
@@ -18,7 +19,6 @@ from backend.models import (
     ProjectPolicy,
     User,
 )
-from backend.rows import now
 from tests.factories import PASSWORD, Factory
 
 pytestmark = pytest.mark.usefixtures("deadline")

@@ -9,8 +9,9 @@ from flask import Flask
 from sqlalchemy import insert
 
 from backend.db import db
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
 from backend.models import Endpoint, Environment, Folder, McpClientToken, ProjectMember, User
-from backend.rows import new_id, now
 from tests.factories import Factory
 
 pytestmark = pytest.mark.usefixtures("deadline")
