@@ -34,6 +34,7 @@ from schemas.auth import (
     RegisterIn,
     ResetPasswordIn,
 )
+from services import mcp_tokens
 from services.accounts import PROFILE_AUTH, load_user, user_object
 from services.credentials import find_user_by_email, password_login, stamp_login
 
@@ -75,10 +76,9 @@ def start_session(user: User) -> dict[str, Any]:
     return pair
 
 
-def end_all_sessions(user_id: str, **changes: Any) -> int:
-    """Bump token_version once (atomically), apply `changes`, drop every refresh token.
-
-    Returns the new token_version.
+def end_all_sessions(call: Call, user_id: str, **changes: Any) -> int:
+    """Bump token_version once (atomically), apply `changes`, drop every refresh token and
+    revoke every MCP token the user minted (audited). Returns the new token_version.
     """
     db.session.execute(
         update(USERS)
@@ -90,6 +90,7 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
         .where(REFRESH_TOKENS.c.user_id == user_id, REFRESH_TOKENS.c.is_active == 1)
         .values(is_active=0)
     )
+    mcp_tokens.revoke_where(call, mcp_tokens.minted_by(user_id), "sessions_ended")
     query = select(USERS.c.token_version).where(USERS.c.id == user_id)
     return db.session.execute(query).scalar_one()
 
@@ -173,7 +174,7 @@ def logout(call: Call) -> Reply:
     summary="Revoke every token of the caller",
 )
 def logout_all(call: Call) -> Reply:
-    end_all_sessions(call.user.user_id)
+    end_all_sessions(call, call.user.user_id)
     return Reply({"message": LOGGED_OUT_EVERYWHERE}, LOGGED_OUT_EVERYWHERE)
 
 
@@ -251,7 +252,7 @@ def change_password(call: Call) -> Reply:
         unchanged = {"requires_reauth": False, "password_changed": False}
         return Reply({"message": PASSWORD_CHANGED, **unchanged}, PASSWORD_CHANGED)
     validators.new_password(new)
-    version = end_all_sessions(user.id, password_hash=hash_password(new), updated_at=now())
+    version = end_all_sessions(call, user.id, password_hash=hash_password(new), updated_at=now())
     body = {
         "message": PASSWORD_CHANGED,
         "requires_reauth": True,
@@ -328,5 +329,6 @@ def reset_password(call: Call) -> Reply:
     )
     if claimed.rowcount != 1:  # a concurrent reset used the token first
         raise BadRequest("Invalid or expired reset token")
-    end_all_sessions(user.id, password_hash=hash_password(data["new_password"]), updated_at=now())
+    new_password = hash_password(data["new_password"])
+    end_all_sessions(call, user.id, password_hash=new_password, updated_at=now())
     return Reply({"message": RESET_DONE}, "Password reset successfully")

@@ -16,8 +16,9 @@ from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FOLDERS, Endpoint, Folder
 from schemas.endpoints import EndpointCreateIn, EndpointUpdateIn
+from schemas.queries import PageQuery, load_query
 from services.folders import SHARE_LOCK, folder_in_project, load_folder
-from services.paging import LIST_LIMIT, newest_first
+from services.paging import LIST_LIMIT, Page, newest_first, page_of
 
 FOLDER_ENDPOINTS_ACTS = ("endpoints", "endpoint_create", "endpoints_list")
 ENDPOINT_ACTS = ("endpoint", "endpoint_update", "endpoint_delete", "endpoint_detail")
@@ -97,9 +98,10 @@ def project_endpoints(call: Call) -> Reply:
     return Reply(newest_endpoints(query), "Endpoints fetched")
 
 
-def grouped_query(project_id: str) -> Select[Any]:
-    """Folder name ASC, then newest endpoint first; no limit (legacy)."""
-    return (
+def grouped_query(project_id: str, page: Page) -> Select[Any]:
+    """Folder name ASC, then newest endpoint first; one page of endpoints (the legacy had no
+    cap: a big project answered tens of megabytes)."""
+    statement = (
         select(ENDPOINTS, FOLDERS.c.name.label("folder_name"))
         .join(FOLDERS, FOLDERS.c.id == ENDPOINTS.c.folder_id)
         .where(FOLDERS.c.project_id == project_id)
@@ -110,6 +112,7 @@ def grouped_query(project_id: str) -> Select[Any]:
             ENDPOINTS.c.id.desc(),
         )
     )
+    return page.apply(statement)
 
 
 @action(
@@ -117,12 +120,14 @@ def grouped_query(project_id: str) -> Select[Any]:
     methods=("GET",),
     acts=("project_endpoints_grouped",),
     auth=ANY_TOKEN,
-    summary="List endpoints grouped by folder",
+    summary="List endpoints grouped by folder (at most 100 endpoints per answer; limit/offset "
+    "page through them)",
 )
 def project_endpoints_grouped(call: Call) -> Reply:
     require_access(call, call.args["id"])
+    statement = grouped_query(call.args["id"], page_of(load_query(PageQuery, call)))
     groups: dict[str, dict[str, Any]] = {}
-    for row in db.session.execute(grouped_query(call.args["id"])).mappings():
+    for row in db.session.execute(statement).mappings():
         group = groups.setdefault(
             row["folder_id"],
             {"folder_id": row["folder_id"], "folder_name": row["folder_name"], "endpoints": []},

@@ -100,7 +100,7 @@ def promote_oldest(project_id: str, stamp: Any) -> None:
     methods=("GET",),
     acts=LIST_ACTS,
     auth=ANY_TOKEN,
-    summary="List environments for a project",
+    summary="List environments for a project (default first, then oldest; at most 100)",
 )
 def environments_list(call: Call) -> Reply:
     require_access(call, call.args["id"])

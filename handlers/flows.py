@@ -8,18 +8,16 @@ audit row and answers 409 while the flow is being executed.
 import json
 from typing import Any
 
-from sqlalchemy import delete
-
 from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN
 from backend.core.call import Call, Reply
 from backend.core.errors import Conflict
 from backend.core.registry import action
-from backend.db import db
 from backend.legacy.wire import row_dict
 from backend.models import FLOWS
 from schemas.flows import FlowCreateIn, FlowDuplicateIn, FlowUpdateIn
 from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, load_query
+from services.cascades import delete_flows
 from services.flows import definition, listing, status, writes
 
 PROJECT_FLOWS_ACTS = ("flows", "flow_list", "flows_list", "flow_create")
@@ -131,12 +129,18 @@ def flow_update_ui(call: Call) -> Reply:
     return Reply(writes.update_flow_ui(call, row, call.body()), "Flow updated")
 
 
-@action("/flow/<id>", methods=("DELETE",), acts=FLOW_ACTS, auth=ANY_TOKEN, summary="Delete flow")
+@action(
+    "/flow/<id>",
+    methods=("DELETE",),
+    acts=FLOW_ACTS,
+    auth=ANY_TOKEN,
+    summary="Delete flow (409 while it is being executed; audited)",
+)
 def flow_delete(call: Call) -> Reply:
     row, live = status.lock_for_change(call, call.args["id"])
     if live:
         raise Conflict(DELETE_CONFLICT)
-    db.session.execute(delete(FLOWS).where(FLOWS.c.id == row["id"]))
+    delete_flows(call, [row], via="flow_delete", project_stays=True)
     return Reply({"id": row["id"]}, "Flow deleted")
 
 

@@ -17,6 +17,7 @@ from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FLOWS, FOLDERS, Endpoint, Folder
 from schemas.folders import FolderCreateIn, FolderUpdateIn
 from schemas.queries import FolderListQuery, load_query
+from services.cascades import remove_flows
 from services.folders import folder_in_project, load_folder
 from services.paging import LIST_LIMIT, newest_first
 from services.projects import lock_project
@@ -24,6 +25,7 @@ from services.projects import lock_project
 PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
 FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
 DUPLICATE_FOLDER = "A folder with this name already exists in this project"
+DELETE_CONFLICT = "Cannot delete folder: a flow in it is currently being executed"
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -210,16 +212,23 @@ def subtree_ids(folder: Folder) -> list[str]:
     methods=("DELETE",),
     acts=FOLDER_ACTS,
     auth=ANY_TOKEN,
-    summary="Delete folder with its subfolders, their endpoints and flows",
+    summary="Delete folder with its subfolders, their endpoints and flows (409 while one of those "
+    "flows is being executed; each flow removed is audited)",
 )
 def folder_delete(call: Call) -> Reply:
     """Explicit deletes rather than FK cascades: no InnoDB cascade-depth limit, cycle-safe."""
     folder = load_folder(call, call.args["id"], lock=True)
     ids = subtree_ids(folder)
+    remove_flows(
+        call,
+        FLOWS.c.folder_id.in_(ids),
+        via="folder_delete",
+        conflict=DELETE_CONFLICT,
+        project_stays=True,
+    )
     # Detaching first leaves no folder row pointing at one being deleted (also cycles, or a
     # legacy child filed under another project, which is kept at its project's root).
     db.session.execute(update(FOLDERS).where(FOLDERS.c.parent_id.in_(ids)).values(parent_id=None))
-    db.session.execute(delete(FLOWS).where(FLOWS.c.folder_id.in_(ids)))
     db.session.execute(delete(ENDPOINTS).where(ENDPOINTS.c.folder_id.in_(ids)))
     db.session.execute(delete(FOLDERS).where(FOLDERS.c.id.in_(ids)))
     return Reply({"id": folder.id}, "Folder deleted successfully")

@@ -128,6 +128,13 @@ class PageQuery(LegacySchema):
     offset = WholeNumber(0)
 
 
+class McpConfigQuery(LegacySchema):
+    """`mcp_generate_config`'s optional expiry (the legacy took no input; the query string keeps
+    a form body with the `token` field working as before)."""
+
+    expires_in_days = WholeNumber(1)
+
+
 class FlowListQuery(LegacySchema):
     is_active = OnlyActive(load_default=False)
     status = FlowState()

@@ -1,20 +1,18 @@
-"""Trading credentials for access, shared by the `login` act, `mcp_generate_config` and the
-public `generate-mcp-token.php` script: the throttled password check and MCP token minting."""
+"""Trading a password for access, shared by the `login` act and the public
+`generate-mcp-token.php` script: the throttled password check. (MCP token minting, shared by
+`mcp_generate_config` and that script, is `services/mcp_tokens.py`.)"""
 
-import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from backend.auth.passwords import decoy_hash, verify_password
-from backend.auth.tokens import sha256_hex
 from backend.core.call import Call
 from backend.core.errors import Forbidden, InvalidCredentials, TooManyRequests
 from backend.db import db
 from backend.legacy.clock import now
-from backend.legacy.ids import new_id
-from backend.models import USERS, AuditLog, McpClientToken, User
+from backend.models import USERS, AuditLog, User
 from services import audit
 
 LOGIN_FAILED = "login_failed"
@@ -69,20 +67,3 @@ def stamp_login(user_id: str) -> None:
     db.session.execute(
         update(USERS).where(USERS.c.id == user_id).values(last_login_at=stamp, updated_at=stamp)
     )
-
-
-def issue_mcp_token(project_id: str, user_id: str) -> str:
-    """64 hex chars in plaintext, once; only its sha256 is stored. Earlier tokens stay valid."""
-    plaintext, stamp = secrets.token_hex(32), now()
-    db.session.execute(
-        insert(McpClientToken).values(
-            id=new_id("mcp"),
-            project_id=project_id,
-            token_hash=sha256_hex(plaintext),
-            created_by=user_id,
-            created_at=stamp,
-            updated_at=stamp,
-            is_active=1,
-        )
-    )
-    return plaintext

@@ -1,6 +1,7 @@
 """Fixtures: every database test runs on SQLite and on MariaDB (mandatory under CI=true)."""
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ACCESS_SECRET = "test-access-secret-0123456789abcdef0123456789abcdef"
 REFRESH_SECRET = "test-refresh-secret-0123456789abcdef0123456789abcdef"
 _mysql_schema_ready: set[str] = set()
+DEADLINE_SECONDS = 60
 
 
 def mysql_unavailable(reason: str) -> None:
@@ -133,3 +135,18 @@ def project(make: factories.Factory, owner: Any) -> Any:
 def token(make: factories.Factory, owner: Any) -> str:
     """An access token of `owner`."""
     return make.token(owner)
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Bounds a test in time: past DEADLINE_SECONDS it fails instead of hanging the suite (a lock
+    never released, a request that never answers). `pytestmark = usefixtures("deadline")`."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"test still running after {DEADLINE_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(DEADLINE_SECONDS)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -20,6 +20,7 @@ from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, sel
 
 from backend import models
 from backend.db import db
+from backend.models.additive import ADDITIVE_TABLES
 
 LEGACY_SQL = Path(__file__).with_name("legacy_schema.sql")
 NOW = datetime(2025, 10, 28, 13, 45, 7)
@@ -386,12 +387,17 @@ def legacy_app(legacy_mysql: URL) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def test_create_all_on_legacy_schema_adds_only_flow_executions(legacy_app: Flask) -> None:
+def test_create_all_on_legacy_schema_adds_only_the_gateway_tables(legacy_app: Flask) -> None:
     before = table_names(db.engine)
 
     db.create_all()
 
-    assert table_names(db.engine) - before == {"flow_executions"}
+    assert table_names(db.engine) - before == {
+        "flow_executions",
+        "mcp_token_lifecycle",
+        "project_policies",
+    }
+    assert {table.name for table in ADDITIVE_TABLES} == table_names(db.engine) - before
 
 
 def test_create_all_on_legacy_schema_alters_no_legacy_table(legacy_app: Flask) -> None:

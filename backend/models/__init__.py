@@ -1,9 +1,10 @@
-"""Mapped classes for the legacy GASS API tables plus the gateway's own `flow_executions`.
+"""Mapped classes for the legacy GASS API tables plus the gateway's own additive tables.
 
 Every legacy class mirrors `legacy-contract/schema.md` column for column, in physical order
 (serialised rows keep that key order), with the legacy key and constraint names, so that
-`create_all()` on a database built by the legacy migrations adds `flow_executions` and nothing
-else. Datetimes are naive local times written by the application.
+`create_all()` on a database built by the legacy migrations adds the gateway's own tables
+(`flow_executions`, `mcp_token_lifecycle`, `project_policies`; `additive.py`) and nothing else.
+Datetimes are naive local times written by the application.
 
 One module per domain; each defines its tables' Core handles (`FLOWS = Flow.__table__`) once,
 and this package hands every class and handle on.
@@ -22,13 +23,17 @@ from backend.models.flows import EXECUTIONS, FLOWS, Flow, FlowExecution, TestFlo
 from backend.models.folders import ENDPOINTS, FOLDERS, Endpoint, Folder
 from backend.models.projects import (
     ENVIRONMENTS,
+    MCP_LIFECYCLE,
     MCP_TOKENS,
     MEMBERS,
+    POLICIES,
     PROJECTS,
     Environment,
     McpClientToken,
+    McpTokenLifecycle,
     Project,
     ProjectMember,
+    ProjectPolicy,
 )
 
 __all__ = [
@@ -38,8 +43,10 @@ __all__ = [
     "EXECUTIONS",
     "FLOWS",
     "FOLDERS",
+    "MCP_LIFECYCLE",
     "MCP_TOKENS",
     "MEMBERS",
+    "POLICIES",
     "PROJECTS",
     "REFRESH_TOKENS",
     "USERS",
@@ -51,9 +58,11 @@ __all__ = [
     "FlowExecution",
     "Folder",
     "McpClientToken",
+    "McpTokenLifecycle",
     "PasswordResetToken",
     "Project",
     "ProjectMember",
+    "ProjectPolicy",
     "RefreshToken",
     "TestFlow",
     "User",

@@ -20,7 +20,7 @@ from backend.core.registry import Action, registry, schema_instance
 from backend.db import db
 from backend.db.indexes import add_indexes
 from backend.legacy.clock import now
-from backend.models import User
+from backend.models import McpClientToken, User
 from backend.ops.acts import acts_command
 from backend.ops.version import __version__
 from backend.runner import run
@@ -113,7 +113,10 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 flows = AppGroup("flows", help="Flows: list, inspect and change active status.")
 users = AppGroup("users", help="User accounts.")
-tokens = AppGroup("tokens", help="MCP project tokens.")
+tokens = AppGroup("tokens", help="MCP project tokens: create, list, revoke, minting policy.")
+members = AppGroup("members", help="Project members: list, add, remove, leave.")
+MCP_TOKEN_COLUMNS = ("id", "created_by_email", "created_at", "expires_at", "is_active", "alive")
+MEMBER_COLUMNS = ("user_id", "email", "name", "role", "joined_at")
 
 
 @flows.command("list")
@@ -180,27 +183,120 @@ def account_command(name: str, active: int, help_text: str) -> None:
     @users.command(name, help=help_text)
     @click.argument("email")
     def command(email: str) -> None:
-        changed = db.session.execute(
-            update(User)
-            .where(func.lower(User.email) == email.lower())
-            .values(is_active=active, updated_at=now())
-        )
-        if changed.rowcount == 0:
+        found = select(User.id).where(func.lower(User.email) == email.lower())
+        user_id = db.session.execute(found).scalar()
+        if user_id is None:
             raise CommandFailed(f"No user with email {email}")
+        values: dict[str, Any] = {"is_active": active, "updated_at": now()}
+        if not active:
+            values["token_version"] = User.token_version + 1
+            end_mcp_tokens(user_id)
+        db.session.execute(update(User).where(User.id == user_id).values(**values))
         db.session.commit()
         click.echo(f"{email}: {'enabled' if active else 'disabled'}")
 
 
+def end_mcp_tokens(user_id: str) -> None:
+    """Disabling ends the account's sessions and the MCP tokens it minted for good: enabling it
+    again revives neither (the legacy backend honours `is_active = 0` too)."""
+    db.session.execute(
+        update(McpClientToken)
+        .where(McpClientToken.created_by == user_id, McpClientToken.is_active == 1)
+        .values(is_active=0, updated_at=now())
+    )
+
+
 account_command("enable", 1, "Let a disabled account sign in again.")
-account_command("disable", 0, "Stop an account: its tokens and its projects' MCP tokens fail.")
+account_command(
+    "disable", 0, "Stop an account: its sessions and the MCP tokens it minted end for good."
+)
 
 
 @tokens.command("mcp-create")
 @click.option("--project", required=True, help="Project id.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
 @common
-def tokens_mcp_create(project: str, as_json: bool, as_email: str | None) -> None:
-    reply = invoke("mcp_generate_config", "POST", project, as_email=as_email)
+def tokens_mcp_create(
+    project: str, expires_in_days: int | None, as_json: bool, as_email: str | None
+) -> None:
+    query = {"expires_in_days": str(expires_in_days)} if expires_in_days else {}
+    reply = invoke("mcp_generate_config", "POST", project, as_email=as_email, query=query)
     show(reply, as_json, ("project_id", "name", "api_base_url", "token"))
+
+
+@tokens.command("mcp-list")
+@click.option("--project", required=True, help="Project id.")
+@common
+def tokens_mcp_list(project: str, as_json: bool, as_email: str | None) -> None:
+    """A project's MCP tokens (never their secret): all for the owner, a member's own."""
+    reply = invoke("mcp_tokens", "GET", project, as_email=as_email)
+    if as_json:
+        show(reply, as_json)
+        return
+    show(Reply(reply.data["tokens"], reply.message), False, MCP_TOKEN_COLUMNS)
+
+
+@tokens.command("mcp-revoke")
+@click.argument("token_id")
+@common
+def tokens_mcp_revoke(token_id: str, as_json: bool, as_email: str | None) -> None:
+    """Revoke an MCP token (the project's owner or the token's minter)."""
+    show(invoke("mcp_token_revoke", "DELETE", token_id, as_email=as_email), as_json, ("id",))
+
+
+@tokens.command("mcp-policy")
+@click.option("--project", required=True, help="Project id.")
+@click.option(
+    "--members-may-mint/--owner-only",
+    required=True,
+    help="Whether members may create MCP tokens for the project.",
+)
+@common
+def tokens_mcp_policy(
+    project: str, members_may_mint: bool, as_json: bool, as_email: str | None
+) -> None:
+    data = {"members_may_mint": members_may_mint}
+    reply = invoke("mcp_token_policy", "PUT", project, data=data, as_email=as_email)
+    show(reply, as_json, ("project_id", "members_may_mint"))
+
+
+@members.command("list")
+@click.option("--project", required=True, help="Project id.")
+@common
+def members_list(project: str, as_json: bool, as_email: str | None) -> None:
+    show(invoke("project_members", "GET", project, as_email=as_email), as_json, MEMBER_COLUMNS)
+
+
+@members.command("add")
+@click.option("--project", required=True, help="Project id.")
+@click.option("--user", "user_id", required=True, help="The user id to add.")
+@common
+def members_add(project: str, user_id: str, as_json: bool, as_email: str | None) -> None:
+    """Add a member (owner only)."""
+    reply = invoke(
+        "project_add_member", "POST", project, data={"user_id": user_id}, as_email=as_email
+    )
+    show(reply, as_json, ("member_id",))
+
+
+@members.command("remove")
+@click.option("--project", required=True, help="Project id.")
+@click.option("--user", "user_id", required=True, help="The member's user id.")
+@common
+def members_remove(project: str, user_id: str, as_json: bool, as_email: str | None) -> None:
+    """Remove a member (owner only; their MCP tokens for the project are revoked)."""
+    data = {"user_id": user_id}
+    reply = invoke("project_remove_member", "DELETE", project, data=data, as_email=as_email)
+    show(reply, as_json, ("project_id", "user_id"))
+
+
+@members.command("leave")
+@click.option("--project", required=True, help="Project id.")
+@common
+def members_leave(project: str, as_json: bool, as_email: str | None) -> None:
+    """Leave a project the acting user is a member of."""
+    reply = invoke("project_leave", "POST", project, as_email=as_email)
+    show(reply, as_json, ("project_id", "user_id"))
 
 
 @click.command("init-db")
@@ -228,5 +324,5 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, add_indexes_command, acts_command, flows, users, tokens):
+    for command in (init_db, add_indexes_command, acts_command, flows, users, tokens, members):
         app.cli.add_command(command)
