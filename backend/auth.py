@@ -23,7 +23,8 @@ from backend.rows import now
 USERS = User.__table__
 PROJECTS = Project.__table__
 MEMBERS = ProjectMember.__table__
-BEARER = re.compile(r"Bearer\s+(.*)$", re.IGNORECASE)
+# RFC 6750 §2.1: the scheme first (any case), one or more spaces, exactly one token.
+BEARER = re.compile(r"Bearer +(\S+)", re.IGNORECASE)
 MCP_REVALIDATE_AFTER = timedelta(seconds=60)
 BCRYPT_MAX_BYTES = 72
 
@@ -69,9 +70,8 @@ class AuthFailure(Exception):
 
 
 def bearer_token(header: str | None) -> str | None:
-    match = BEARER.search(header or "")
-    token = match.group(1).strip() if match else ""
-    return token or None
+    match = BEARER.fullmatch((header or "").strip())
+    return match.group(1) if match else None
 
 
 # --- JWT -------------------------------------------------------------------------------------
