@@ -18,19 +18,18 @@ from backend.db import db
 from backend.dispatch import view
 from backend.error_handlers import register_error_handlers
 from backend.resilience import DB_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from config import load_config
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from config import ENV_FILE, instance_secrets, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), static_folder=None)
-    app.config.update(load_config(os.environ, env_file=PROJECT_ROOT / ".env"))
-    app.config.update(overrides or {})
+    config = {**load_config(os.environ, env_file=ENV_FILE), **(overrides or {})}
+    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], static_folder=None)
+    app.config.update(config)
     app.config["TZINFO"] = ZoneInfo(app.config["APP_TIMEZONE"])
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"] + 1
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     os.makedirs(app.instance_path, exist_ok=True)
+    instance_secrets.fill_missing(app.config, Path(app.instance_path))
     db.init_app(app)
     with app.app_context():
         tune_engine(db.engine)

@@ -20,6 +20,7 @@ from backend.indexes import add_indexes
 from backend.models import User
 from backend.registry import Action, Call, Caller, Client, Raw, Reply
 from backend.version import __version__
+from config import ConfigError
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
 FLOW_COLUMNS = ("id", "name", "is_active", "folder_id", "updated_at")
@@ -199,10 +200,18 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def main() -> None:
-    """The `gassapi-gateway` console script."""
+def configured_app() -> Flask:
+    """The app, or one line naming the bad variable (exit 1) instead of a traceback."""
     from backend import create_app
 
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise CommandFailed(f"configuration: {exc}") from None
+
+
+def main() -> None:
+    """The `gassapi-gateway` console script."""
+    group = FlaskGroup(create_app=configured_app, add_default_commands=False)
     group.add_command(serve)
     group()

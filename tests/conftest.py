@@ -68,6 +68,7 @@ def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "APP_ENV": "development",
         "DEBUG_ENVELOPE": True,
         "BCRYPT_ROUNDS": 4,
+        "RESET_TOKEN_IN_RESPONSE": True,
         **extra,
     }
 
