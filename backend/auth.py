@@ -169,14 +169,14 @@ def sha256_hex(value: str) -> str:
 # --- passwords -------------------------------------------------------------------------------
 
 
-def _bcrypt_bytes(password: str) -> bytes:
+def password_bytes(password: str) -> bytes:
     return password.encode()[:BCRYPT_MAX_BYTES]
 
 
 def hash_password(password: str) -> str:
     """`$2y$12$…`, the PHP spelling of the same algorithm, so both stacks verify it."""
     rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
-    hashed = bcrypt.hashpw(_bcrypt_bytes(password), bcrypt.gensalt(rounds=rounds)).decode()
+    hashed = bcrypt.hashpw(password_bytes(password), bcrypt.gensalt(rounds=rounds)).decode()
     return "$2y$" + hashed[4:]
 
 
@@ -184,7 +184,7 @@ def verify_password(password: str, stored: str | None) -> bool:
     if not stored or not stored.startswith(("$2y$", "$2a$", "$2b$")):
         return False
     try:
-        return bcrypt.checkpw(_bcrypt_bytes(password), ("$2b$" + stored[4:]).encode())
+        return bcrypt.checkpw(password_bytes(password), ("$2b$" + stored[4:]).encode())
     except ValueError:
         return False
 

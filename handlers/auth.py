@@ -7,10 +7,8 @@ conditional UPDATE, so of N concurrent uses exactly one wins. Revoking sessions 
 
 import secrets
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-import bcrypt
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +33,7 @@ from backend.errors import (
     TooManyRequests,
 )
 from backend.models import AuditLog, RefreshToken, User
+from backend.password_work import verify_with_equal_work
 from backend.registry import Call, Reply, action
 from backend.rows import format_datetime, new_id, now
 from handlers.users import PROFILE_AUTH, load_user, user_object
@@ -112,12 +111,6 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-@cache
-def decoy_hash(rounds: int) -> str:
-    """Checked for unknown e-mails, so they take as long as a wrong password (no enumeration)."""
-    return bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds=rounds)).decode()
-
-
 def refuse_if_throttled(email: str) -> None:
     """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
     Counted per address whether or not it exists, so the answer reveals nothing."""
@@ -143,8 +136,8 @@ def login(call: Call) -> Reply:
     refuse_if_throttled(email)
     user = find_user_by_email(email)
     rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
-    stored = user.password_hash if user is not None else decoy_hash(rounds)
-    if not verify_password(call.data["password"], stored) or user is None:
+    stored = user.password_hash if user is not None else None
+    if not verify_with_equal_work(call.data["password"], stored, rounds) or user is None:
         audit.record(
             call,
             LOGIN_FAILED,
