@@ -1,9 +1,10 @@
-"""Mapped classes for the legacy GASS API tables plus the gateway's own `flow_executions`.
+"""Mapped classes for the legacy GASS API tables plus the gateway's own `flow_executions` and
+`login_throttle`.
 
 Every legacy class mirrors `legacy-contract/schema.md` column for column, in physical order
 (serialised rows keep that key order), with the legacy key and constraint names, so that
-`create_all()` on a database built by the legacy migrations adds `flow_executions` and nothing
-else. Datetimes are naive local times written by the application.
+`create_all()` on a database built by the legacy migrations adds the gateway's two tables and
+nothing else. Datetimes are naive local times written by the application.
 """
 
 from datetime import datetime
@@ -398,3 +399,15 @@ class FlowExecution(db.Model):
     lease_expires_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     result: Mapped[str | None] = mapped_column(LongText)
+
+
+class LoginThrottle(db.Model):
+    """Gateway-owned (not legacy): login attempts per account and per client address, and the
+    addresses known to have logged into an account (backend/login_throttle.py)."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("login_throttle_expires_idx", "expires_at"), TABLE_ARGS)
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of what it counts
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)  # the window's end; a known address's

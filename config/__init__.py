@@ -115,5 +115,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "MAX_BODY_BYTES": 1_048_576,
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES") or 10),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
+        "LOGIN_CLIENT_MAX_FAILURES": int(env.get("LOGIN_CLIENT_MAX_FAILURES") or 30),
+        "LOGIN_KNOWN_CLIENT_DAYS": int(env.get("LOGIN_KNOWN_CLIENT_DAYS") or 30),
         "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
     }

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import audit, validators
+from backend import audit, login_throttle, validators
 from backend.auth import (
     AuthFailure,
     AuthPolicy,
@@ -30,9 +30,8 @@ from backend.errors import (
     Forbidden,
     InvalidCredentials,
     NotAuthenticated,
-    TooManyRequests,
 )
-from backend.models import AuditLog, RefreshToken, User
+from backend.models import RefreshToken, User
 from backend.password_work import verify_with_equal_work
 from backend.registry import Call, Reply, action
 from backend.rows import format_datetime, new_id, now
@@ -111,29 +110,10 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-def refuse_if_throttled(email: str) -> None:
-    """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
-    Counted per address whether or not it exists, so the answer reveals nothing."""
-    config = current_app.config
-    since = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    failures = db.session.execute(
-        select(func.count())
-        .select_from(AuditLog)
-        .where(
-            AuditLog.action == LOGIN_FAILED,
-            AuditLog.resource_type == "user",
-            AuditLog.resource_id == email,
-            AuditLog.created_at >= since,
-        )
-    ).scalar_one()
-    if failures >= config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests()
-
-
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
     email = call.data["email"]
-    refuse_if_throttled(email)
+    taken = login_throttle.claim(email, call.client.ip)
     user = find_user_by_email(email)
     rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
     stored = user.password_hash if user is not None else None
@@ -147,6 +127,7 @@ def login(call: Call) -> Reply:
             category="auth",
         )
         raise InvalidCredentials()
+    login_throttle.succeeded(taken)
     if not user.is_active:
         raise Forbidden("Account is disabled")
     body = {**start_session(user), "user": user_object(user)}

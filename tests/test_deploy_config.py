@@ -7,6 +7,7 @@ not forward the client address and the unit trusted no proxy). Item 2: a legacy 
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path
@@ -16,12 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from backend import create_app
 from backend.db import db
 from backend.models import AuditLog
 from config import load_config
-from tests.conftest import gateway_config
-from tests.factories import Factory, call_act
+from tests.factories import call_act
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 UNIT = DEPLOY / "gassapi-gateway.service"
@@ -141,15 +140,6 @@ def test_every_nginx_location_forwards_the_client_address_the_unit_trusts() -> N
 # --- the gateway behind one proxy --------------------------------------------------------------
 
 
-@pytest.fixture
-def proxied(app: Flask, database_url: str) -> Flask:
-    """The gateway as the unit runs it: one trusted proxy (`app` empties MariaDB afterwards)."""
-    application = create_app(gateway_config(database_url, PROXY_COUNT=1))
-    with application.app_context():
-        db.create_all()  # the in-memory SQLite database is this app's own
-    return application
-
-
 def failed_login_address(application: Flask, forwarded: str | None) -> str:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     body = {"email": "someone@example.com", "password": "Wrong1234Pass"}
@@ -161,12 +151,10 @@ def failed_login_address(application: Flask, forwarded: str | None) -> str:
 
 
 def test_behind_one_proxy_audit_rows_record_the_address_nginx_appended(
-    proxied: Flask, make: Factory
+    app_with: Callable[..., Flask],
 ) -> None:
+    proxied, direct = app_with(PROXY_COUNT=1), app_with()  # as the unit runs it; PROXY_COUNT=0
     spoofed_then_real = "198.51.100.7, 203.0.113.9"  # a client's own header, then nginx's entry
     assert failed_login_address(proxied, spoofed_then_real) == "203.0.113.9"
     assert failed_login_address(proxied, None) == "127.0.0.1"
-    assert failed_login_address(make.app, spoofed_then_real) == "127.0.0.1"  # PROXY_COUNT=0
-    with proxied.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    assert failed_login_address(direct, spoofed_then_real) == "127.0.0.1"
