@@ -116,9 +116,16 @@ tokens = AppGroup("tokens", help="MCP project tokens.")
 @flows.command("list")
 @click.option("--project", required=True, help="Project id.")
 @click.option("--active", is_flag=True, help="Only active flows.")
+@click.option("--inactive", is_flag=True, help="Only inactive flows (status=inactive).")
 @common
-def flows_list(project: str, active: bool, as_json: bool, as_email: str | None) -> None:
-    show(invoke("flows_active" if active else "flows", "GET", project, as_email=as_email), as_json)
+def flows_list(
+    project: str, active: bool, inactive: bool, as_json: bool, as_email: str | None
+) -> None:
+    if active and inactive:
+        raise click.UsageError("--active and --inactive exclude each other")
+    query = {"status": "inactive"} if inactive else None
+    act = "flows_active" if active else "flows"
+    show(invoke(act, "GET", project, as_email=as_email, query=query), as_json)
 
 
 @flows.command("show")

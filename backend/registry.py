@@ -109,6 +109,7 @@ class Action:
     schema: type | None
     summary: str
     reads_body: bool
+    query: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects of the query filters
 
     @property
     def read_only(self) -> bool:
@@ -193,6 +194,7 @@ def action(
     schema: type | None = None,
     summary: str = "",
     reads_body: bool | None = None,
+    query: tuple[dict[str, Any], ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Register a handler; returns it unchanged."""
 
@@ -208,6 +210,7 @@ def action(
                 schema=schema,
                 summary=summary or first_line(func.__doc__) or func.__name__,
                 reads_body=bool(schema) if reads_body is None else reads_body,
+                query=query,
             )
         )
         return func

@@ -1,8 +1,9 @@
-"""What wraps every response: legacy headers, CORS preflight, request id, one access-log line."""
+"""What wraps every response: status line, legacy headers, CORS preflight, request id, log."""
 
 import json
 import logging
 import time
+from http import HTTPStatus
 
 from flask import Flask, g, request
 from flask import Response as FlaskResponse
@@ -29,6 +30,18 @@ RESPONSE_HEADERS = {
 }
 DEFAULT_HEADERS = tuple((name, value, name.lower()) for name, value in RESPONSE_HEADERS.items())
 HSTS = "max-age=31536000; includeSubDomains"
+# Python 3.13 renamed these after RFC 9110; the wire keeps the names nginx and PHP sent.
+CLASSIC_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
+# `404 Not Found`, not Werkzeug's upper-cased `404 NOT FOUND`: clients show the reason phrase.
+STATUS_LINES = {
+    status.value: f"{status.value} {CLASSIC_PHRASES.get(status.value, status.phrase)}"
+    for status in HTTPStatus
+}
 access_log = logging.getLogger("gassapi.access")
 
 
@@ -46,6 +59,9 @@ def is_https() -> bool:
 
 
 def finish_request(response: FlaskResponse) -> FlaskResponse:
+    line = STATUS_LINES.get(response.status_code)
+    if line is not None:
+        response.status = line
     if not g.get("preflight"):
         # `setdefault` per header scans the list and raises a KeyError for each missing name.
         present = {name.lower() for name, _ in response.headers.items()}

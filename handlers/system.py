@@ -14,7 +14,7 @@ from backend import metrics
 from backend.auth import OPTIONAL
 from backend.db import db
 from backend.errors import NotAuthenticated, NotFound, ServiceUnavailable
-from backend.registry import METHODS, Call, Raw, Reply, action, registry
+from backend.registry import METHODS, Action, Call, Raw, Reply, action, registry
 from backend.rows import format_datetime, now
 from backend.version import __version__
 
@@ -31,6 +31,13 @@ HELP_EXAMPLES = (
 )
 
 
+def help_entry(method: str, act: Action) -> dict[str, Any]:
+    entry = {"method": method, "path": act.template, "description": act.summary}
+    if act.query:
+        entry["query"] = {param["name"]: param.get("description", "") for param in act.query}
+    return {**entry, "acts": list(act.acts)}
+
+
 @cache
 def help_document() -> dict[str, Any]:
     entries = sorted(registry.actions(), key=lambda pair: METHODS.index(pair[0]))
@@ -39,15 +46,7 @@ def help_document() -> dict[str, Any]:
         "version": __version__,
         "base_url": "/gassapi2/backend/",
         "usage": "?act=endpoint_name&id={id}",
-        "endpoints": [
-            {
-                "method": method,
-                "path": act.template,
-                "description": act.summary,
-                "acts": list(act.acts),
-            }
-            for method, act in entries
-        ],
+        "endpoints": [help_entry(method, act) for method, act in entries],
         "examples": list(HELP_EXAMPLES),
     }
 

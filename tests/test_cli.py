@@ -95,6 +95,27 @@ def test_list_active_json_excludes_inactive_flows(app: Flask, make: Factory) -> 
     assert active.id in ids and inactive.id not in ids
 
 
+def test_list_inactive_json_lists_only_inactive_flows(app: Flask, make: Factory) -> None:
+    owner = make.user(email="inactive@example.com")
+    project = make.project(owner)
+    active, inactive = make.flow(project), make.flow(project, is_active=0)
+    args = ("flows", "list", "--project", project.id, "--inactive", "--json")
+    result = run(app, *args, "--as", "inactive@example.com")
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in json.loads(result.stdout)] == [inactive.id]
+    everything = run(app, "flows", "list", "--project", project.id, "--json", "--as", owner.email)
+    assert {row["id"] for row in json.loads(everything.stdout)} == {active.id, inactive.id}
+
+
+def test_list_refuses_active_with_inactive(app: Flask, make: Factory) -> None:
+    owner = make.user(email="both@example.com")
+    project = make.project(owner)
+    args = ("flows", "list", "--project", project.id, "--active", "--inactive")
+    result = run(app, *args, "--as", "both@example.com")
+    assert result.exit_code == 2
+    assert "--active and --inactive exclude each other" in result.output
+
+
 def test_show_prints_the_flow(app: Flask, make: Factory) -> None:
     owner = make.user(email="show@example.com")
     flow = make.flow(make.project(owner), name="Shown")
