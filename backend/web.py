@@ -29,6 +29,9 @@ RESPONSE_HEADERS = {
     "Server": "GASS-API",
 }
 DEFAULT_HEADERS = tuple((name, value, name.lower()) for name, value in RESPONSE_HEADERS.items())
+# A response that brings its own CORS (a legacy script) keeps it as it is.
+NON_CORS_HEADERS = tuple(h for h in DEFAULT_HEADERS if not h[2].startswith("access-control-"))
+GATEWAY = "gateway"  # the endpoint of the act router; other endpoints answer their own OPTIONS
 HSTS = "max-age=31536000; includeSubDomains"
 # Python 3.13 renamed these after RFC 9110; the wire keeps the names nginx and PHP sent.
 CLASSIC_PHRASES = {
@@ -48,7 +51,7 @@ access_log = logging.getLogger("gassapi.access")
 def start_request() -> FlaskResponse | None:
     g.started = time.perf_counter()
     g.request_id = envelope.accept_request_id(request.headers.get("X-Request-ID"))
-    if request.method == "OPTIONS":
+    if request.method == "OPTIONS" and request.endpoint == GATEWAY:
         g.preflight = True
         return FlaskResponse(b"", 200, headers=PREFLIGHT_HEADERS, content_type=envelope.JSON_TYPE)
     return None
@@ -65,8 +68,9 @@ def finish_request(response: FlaskResponse) -> FlaskResponse:
     if not g.get("preflight"):
         # `setdefault` per header scans the list and raises a KeyError for each missing name.
         present = {name.lower() for name, _ in response.headers.items()}
+        defaults = NON_CORS_HEADERS if "access-control-allow-origin" in present else DEFAULT_HEADERS
         response.headers.extend(
-            [(name, value) for name, value, key in DEFAULT_HEADERS if key not in present]
+            [(name, value) for name, value, key in defaults if key not in present]
         )
         if is_https():
             response.headers["Strict-Transport-Security"] = HSTS

@@ -17,6 +17,7 @@ PUBLISHED_SECRETS = frozenset({DEFAULT_ACCESS_SECRET, DEFAULT_REFRESH_SECRET})
 MIN_SECRET_BYTES = 32
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_FILE = PROJECT_ROOT / ".env"
+FALSE_WORDS = ("false", "0", "no", "off")
 
 
 class ConfigError(RuntimeError):
@@ -110,6 +111,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or 5),
         "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 5),
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or 1),
+        "DB_AUTO_CREATE": env.get("DB_AUTO_CREATE", "true").lower() not in FALSE_WORDS,
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,

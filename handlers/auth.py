@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import audit, login_throttle, validators
+from backend import validators
 from backend.auth import (
     AuthFailure,
     AuthPolicy,
@@ -23,16 +23,10 @@ from backend.auth import (
     token_pair,
     verify_password,
 )
+from backend.credentials import find_user_by_email, password_login, stamp_login
 from backend.db import db
-from backend.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidCredentials,
-    NotAuthenticated,
-)
+from backend.errors import BadRequest, Conflict, NotAuthenticated
 from backend.models import RefreshToken, User
-from backend.password_work import verify_with_equal_work
 from backend.registry import Call, Reply, action
 from backend.rows import format_datetime, new_id, now
 from handlers.users import PROFILE_AUTH, load_user, user_object
@@ -53,7 +47,6 @@ LOGOUT_ALL_AUTH = AuthPolicy(
     invalid="Invalid access token",
 )
 RESET_TOKEN_TTL = timedelta(hours=1)
-LOGIN_FAILED = "login_failed"
 REGISTERED = "User registered successfully"
 LOGGED_OUT = "Logout successful"
 LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
@@ -65,10 +58,6 @@ REFRESH_TOKENS = RefreshToken.__table__
 
 
 # --- sessions --------------------------------------------------------------------------------
-
-
-def find_user_by_email(address: str) -> User | None:
-    return db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
 
 
 def start_session(user: User) -> dict[str, Any]:
@@ -112,29 +101,9 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
-    email = call.data["email"]
-    taken = login_throttle.claim(email, call.client.ip)
-    user = find_user_by_email(email)
-    rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
-    stored = user.password_hash if user is not None else None
-    if not verify_with_equal_work(call.data["password"], stored, rounds) or user is None:
-        audit.record(
-            call,
-            LOGIN_FAILED,
-            resource_type="user",
-            resource_id=email,
-            project_id=None,
-            category="auth",
-        )
-        raise InvalidCredentials()
-    login_throttle.succeeded(taken)
-    if not user.is_active:
-        raise Forbidden("Account is disabled")
-    body = {**start_session(user), "user": user_object(user)}
-    stamp = now()
-    db.session.execute(
-        update(USERS).where(USERS.c.id == user.id).values(last_login_at=stamp, updated_at=stamp)
-    )
+    user = password_login(call, call.data["email"], call.data["password"])
+    body = {**start_session(user), "user": user_object(user)}  # read before the stamp (legacy)
+    stamp_login(user.id)
     return Reply(body, "Login successful")
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend import metrics
+from backend import additive, metrics
 from backend.auth import OPTIONAL
 from backend.db import db
 from backend.errors import NotAuthenticated, NotFound, ServiceUnavailable
@@ -29,6 +29,7 @@ HELP_EXAMPLES = (
         "body": {"email": "user@example.com", "password": "password123"},
     },
 )
+DEGRADED = "Health check: degraded, missing table {} (run init-db)"
 
 
 def help_entry(method: str, act: Action) -> dict[str, Any]:
@@ -76,20 +77,22 @@ def health(call: Call) -> Reply:
             {"status": "unhealthy", "database": "disconnected"},
         ) from exc
     used, peak = memory()
+    missing = additive.missing_now()
     environment = current_app.config["APP_ENV"] or "unknown"  # only for the metrics scraper
-    return Reply(
-        {
-            "status": "healthy",
-            "app": "GassAPI Gateway",
-            "version": __version__,
-            "timestamp": format_datetime(now()),
-            "environment": environment if holds_metrics_token(call) else "unknown",
-            "database": "connected",
-            "memory_usage": used,
-            "peak_memory": peak,
-        },
-        "Health check successful",
-    )
+    body = {
+        "status": "degraded" if missing else "healthy",
+        "app": "GassAPI Gateway",
+        "version": __version__,
+        "timestamp": format_datetime(now()),
+        "environment": environment if holds_metrics_token(call) else "unknown",
+        "database": "connected",
+        "memory_usage": used,
+        "peak_memory": peak,
+    }
+    if not missing:
+        return Reply(body, "Health check successful")
+    body["missing_tables"] = missing
+    return Reply(body, DEGRADED.format(", ".join(missing)))
 
 
 @action("/metrics", acts=("metrics",), auth=OPTIONAL, summary="Prometheus metrics")

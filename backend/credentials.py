@@ -1,0 +1,71 @@
+"""Trading credentials for access, shared by the `login` act, `mcp_generate_config` and the
+public `generate-mcp-token.php` script: the throttled password check and MCP token minting."""
+
+import secrets
+
+from flask import current_app
+from sqlalchemy import insert, select, update
+
+from backend import audit, login_throttle
+from backend.auth import sha256_hex
+from backend.db import db
+from backend.errors import Forbidden, InvalidCredentials
+from backend.models import McpClientToken, User
+from backend.password_work import verify_with_equal_work
+from backend.registry import Call
+from backend.rows import new_id, now
+
+LOGIN_FAILED = "login_failed"
+USERS = User.__table__
+
+
+def find_user_by_email(address: str) -> User | None:
+    return db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+
+
+def password_login(call: Call, email: str, password: str) -> User:
+    """The account behind a validated e-mail and password: 429 when throttled, 401 (the failed
+    attempt recorded, and kept) for a wrong pair, 403 for a disabled account. The same bcrypt
+    work whatever the account (backend/password_work.py)."""
+    taken = login_throttle.claim(email, call.client.ip)
+    user = find_user_by_email(email)
+    rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
+    stored = user.password_hash if user is not None else None
+    if not verify_with_equal_work(password, stored, rounds) or user is None:
+        audit.record(
+            call,
+            LOGIN_FAILED,
+            resource_type="user",
+            resource_id=email,
+            project_id=None,
+            category="auth",
+        )
+        raise InvalidCredentials()
+    login_throttle.succeeded(taken)
+    if not user.is_active:
+        raise Forbidden("Account is disabled")
+    return user
+
+
+def stamp_login(user_id: str) -> None:
+    stamp = now()
+    db.session.execute(
+        update(USERS).where(USERS.c.id == user_id).values(last_login_at=stamp, updated_at=stamp)
+    )
+
+
+def issue_mcp_token(project_id: str, user_id: str) -> str:
+    """64 hex chars in plaintext, once; only its sha256 is stored. Earlier tokens stay valid."""
+    plaintext, stamp = secrets.token_hex(32), now()
+    db.session.execute(
+        insert(McpClientToken).values(
+            id=new_id("mcp"),
+            project_id=project_id,
+            token_hash=sha256_hex(plaintext),
+            created_by=user_id,
+            created_at=stamp,
+            updated_at=stamp,
+            is_active=1,
+        )
+    )
+    return plaintext
