@@ -201,7 +201,7 @@ def toggle(cur: Any, ctx: Context, i: int) -> None:
 
 
 def throttle_scopes(email: str) -> dict[str, str]:
-    """backend/login_throttle.py's scopes for a client on 127.0.0.1."""
+    """services/login_throttle.py's scopes for a client on 127.0.0.1."""
 
     def scope(*parts: str) -> str:
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()

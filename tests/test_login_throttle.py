@@ -1,4 +1,4 @@
-"""Issue 15 item 5: the login throttle (backend/login_throttle.py).
+"""Issue 15 item 5: the login throttle (services/login_throttle.py).
 
 Counted per account and per client address (the address nginx forwards, PROXY_COUNT=1), in the
 database so every worker and host shares it, with a count concurrent guesses cannot overrun; a
@@ -16,9 +16,9 @@ from flask import Flask
 from sqlalchemy import update
 
 from backend.db import db
-from backend.login_throttle import scope
+from backend.legacy.clock import now
 from backend.models import LoginThrottle
-from backend.rows import now
+from services.login_throttle import scope
 from tests.factories import PASSWORD, Factory, call_act
 from tests.test_security import count_calls, in_parallel, racing  # noqa: F401  (fixture)
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from backend import create_app
 from backend.db import db
-from backend.metrics import METHOD_LABELS
+from backend.web.metrics import METHOD_LABELS
 from tests.conftest import gateway_config
 from tests.factories import Factory
 
