@@ -14,6 +14,12 @@ DEFAULT_ACCESS_SECRET = "default_access_secret_key_change_in_production"
 DEFAULT_REFRESH_SECRET = "default_refresh_secret_key_change_in_production"
 DEFAULT_MOUNTS = "/gassapi2/backend/index.php,/gassapi2/backend,/index.php,/"
 DEVELOPMENT_ENVS = ("", "development", "testing")
+# Never used unless set explicitly (to share tokens with a legacy backend that runs on them), and
+# refused in production: anyone can forge tokens with them.
+PUBLISHED_SECRETS = frozenset({DEFAULT_ACCESS_SECRET, DEFAULT_REFRESH_SECRET})
+MIN_SECRET_BYTES = 32
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_FILE = PROJECT_ROOT / ".env"
 # innodb_lock_wait_timeout of every gateway connection, and the time within which the retries of
 # one request must fit (below gunicorn's 30 s worker timeout).
 DEFAULT_LOCK_WAIT_TIMEOUT = 10
@@ -53,12 +59,30 @@ def database_url(env: Mapping[str, str]) -> str:
     return "sqlite:///gateway.sqlite"
 
 
-def secrets(env: Mapping[str, str], development: bool) -> tuple[str, str]:
-    access = env.get("JWT_ACCESS_SECRET") or env.get("JWT_SECRET")
-    refresh = env.get("JWT_REFRESH_SECRET") or env.get("JWT_SECRET")
-    if (access and refresh) or development:
-        return access or DEFAULT_ACCESS_SECRET, refresh or DEFAULT_REFRESH_SECRET
-    raise ConfigError("JWT_SECRET (or JWT_ACCESS_SECRET and JWT_REFRESH_SECRET) must be set")
+def secret_setting(env: Mapping[str, str], kind: str) -> tuple[str, str | None]:
+    """The variable that supplies the `access` or `refresh` key (legacy precedence), its value."""
+    for name in (f"JWT_{kind.upper()}_SECRET", "JWT_SECRET"):
+        if env.get(name):
+            return name, env[name]
+    return f"JWT_{kind.upper()}_SECRET", None
+
+
+def check_production_secret(name: str, value: str | None) -> None:
+    if not value:
+        raise ConfigError("JWT_SECRET (or JWT_ACCESS_SECRET and JWT_REFRESH_SECRET) must be set")
+    if value in PUBLISHED_SECRETS:
+        raise ConfigError(f"{name} is the legacy's published default key: set a random secret")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes: set a longer secret")
+
+
+def secrets(env: Mapping[str, str], development: bool) -> tuple[str | None, str | None]:
+    """Only keys the operator set; in development a missing one is the instance folder's own."""
+    settings = [secret_setting(env, kind) for kind in ("access", "refresh")]
+    if not development:
+        for name, value in settings:
+            check_production_secret(name, value)
+    return settings[0][1], settings[1][1]
 
 
 def mounts(raw: str) -> tuple[str, ...]:
@@ -75,6 +99,9 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
     access, refresh = secrets(env, development)
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(env),
+        "INSTANCE_PATH": str(
+            Path(env.get("GATEWAY_INSTANCE_PATH") or PROJECT_ROOT / "instance").absolute()
+        ),
         "APP_ENV": app_env,
         "APP_NAME": env.get("APP_NAME") or "GASSAPI",
         "APP_URL": env.get("APP_URL") or "localhost",
@@ -82,6 +109,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DEBUG_ENVELOPE": development,
         "JWT_ACCESS_SECRET": access,
         "JWT_REFRESH_SECRET": refresh,
+        "RESET_TOKEN_IN_RESPONSE": False,  # the test suite's own configuration only, never env
         "JWT_ALGORITHM": "HS256",
         "BCRYPT_ROUNDS": 12,
         "ACCESS_TOKEN_TTL": 900,
@@ -103,6 +131,8 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "MAX_BODY_BYTES": 1_048_576,
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES") or 10),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
+        "LOGIN_CLIENT_MAX_FAILURES": int(env.get("LOGIN_CLIENT_MAX_FAILURES") or 30),
+        "LOGIN_KNOWN_CLIENT_DAYS": int(env.get("LOGIN_KNOWN_CLIENT_DAYS") or 30),
         "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
         "ACCESS_LOG_LEVEL": "INFO",
     }

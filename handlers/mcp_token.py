@@ -37,24 +37,29 @@ MEMBER_PROJECT_CARD = member_of(bindparam("project_id")).add_columns(
 LOGIN_SCHEMA = LoginIn()
 
 
-def answer(status: int, body: dict[str, Any]) -> Raw:
-    return Raw(envelope.dumps(body), envelope.JSON_TYPE, status=status)
+def answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Raw:
+    return Raw(envelope.dumps(body), envelope.JSON_TYPE, headers=headers or {}, status=status)
 
 
-def refusal(status: int, message: str, error: str | None = None) -> Raw:
+def refusal(
+    status: int, message: str, error: str | None = None, headers: dict[str, str] | None = None
+) -> Raw:
     body: dict[str, Any] = {"success": False, "message": message}
     if error is not None:
         body["error"] = error
-    return answer(status, body)
+    return answer(status, body, headers)
 
 
 METHOD_NOT_ALLOWED = refusal(405, "Method not allowed. Use POST.")
 
 
 def login_refusal(error: GatewayError) -> Raw:
-    """401 «Login failed» with what `?act=login` would have said; 429 while throttled."""
-    status = error.status if isinstance(error, TooManyRequests) else 401
-    return refusal(status, "Login failed", envelope.wire_message(error.status, error.message))
+    """401 «Login failed» with what `?act=login` would have said; 429 (and when to retry) while
+    throttled."""
+    wording = envelope.wire_message(error.status, error.message)
+    if isinstance(error, TooManyRequests):
+        return refusal(429, "Login failed", wording, {"Retry-After": str(error.retry_after)})
+    return refusal(401, "Login failed", wording)
 
 
 def logged_in_user(call: Call, data: dict[str, Any]) -> User:

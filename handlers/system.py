@@ -81,12 +81,13 @@ def health(call: Call) -> Reply:
         ) from exc
     used, peak = memory()
     missing = additive.missing_now()
+    environment = current_app.config["APP_ENV"] or "unknown"  # only for the metrics scraper
     body = {
         "status": "degraded" if missing else "healthy",
         "app": "GassAPI Gateway",
         "version": __version__,
         "timestamp": format_datetime(now()),
-        "environment": current_app.config["APP_ENV"] or "unknown",
+        "environment": environment if holds_metrics_token(call) else "unknown",
         "database": "connected",
         "memory_usage": used,
         "peak_memory": peak,
@@ -103,11 +104,18 @@ def metrics_endpoint(call: Call) -> Raw:
     config = current_app.config
     if not config["METRICS_ENABLED"]:
         raise NotFound("Metrics are disabled")
-    expected = config.get("METRICS_TOKEN")
-    if expected:
-        if not hmac.compare_digest((call.token or "").encode(), expected.encode()):
+    if config.get("METRICS_TOKEN"):
+        if not holds_metrics_token(call):
             raise NotAuthenticated()
     elif call.user is None:
         raise NotAuthenticated()
     body, content_type = metrics.exposition()
     return Raw(body, content_type)
+
+
+def holds_metrics_token(call: Call) -> bool:
+    """The operator's scrape token (METRICS_TOKEN) came as the Bearer token; constant time."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        return False
+    return hmac.compare_digest((call.token or "").encode(), expected.encode())

@@ -135,9 +135,17 @@ def fuzz_row(f: dict[str, Any]) -> str:
         f"{f['cases']} generated cases ({f['requests_received']} requests received) "
         f"over {f['operations']} operations in {f['seconds']} s; statuses "
         f"{f['status_counts']}; 5xx {f['errors_5xx']}; schema failures "
-        f"{f['schema_failures']}",
+        f"{f['schema_failures']}{huge_numbers_figure(f)}",
         verdict(f),
     )
+
+
+def huge_numbers_figure(f: dict[str, Any]) -> str:
+    """The sweep of integers past the float range (absent from runs made before it existed)."""
+    huge = f.get("huge_numbers")
+    if not huge:
+        return ""
+    return f"; huge-number sweep {huge['requests']} requests, statuses {huge['status_counts']}"
 
 
 def summary_rows(results: dict[str, dict[str, Any]]) -> list[str]:

@@ -3,6 +3,7 @@
 import os
 import signal
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -70,6 +71,7 @@ def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "APP_ENV": "development",
         "DEBUG_ENVELOPE": True,
         "BCRYPT_ROUNDS": 4,
+        "RESET_TOKEN_IN_RESPONSE": True,
         **extra,
     }
 
@@ -97,6 +99,28 @@ def app(database_url: str) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app_with(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """`app_with(PROXY_COUNT=1, …)`: more apps with extra configuration, all on one database (a
+    SQLite file on that leg; `app` empties the MariaDB one afterwards). Seed them with
+    `Factory(app)`: on SQLite the `make` fixture writes to another database."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}" if database_url == "sqlite://" else database_url
+    built: list[Flask] = []
+
+    def build(**extra: Any) -> Flask:
+        application = create_app(gateway_config(url, **extra))
+        with application.app_context():
+            db.create_all()
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 On MariaDB the database is built from the legacy DDL alone (tests/legacy_schema.sql, in a scratch
 database named after GATEWAY_TEST_MYSQL_URL's with a `_legacy` suffix); on SQLite from the legacy
 models alone. Either way the gateway's additive tables (`flow_executions`, `mcp_token_lifecycle`,
-`project_policies`) are missing.
+`project_policies`, `login_throttle`) are missing.
 """
 
 import threading
@@ -19,7 +19,7 @@ from backend import create_app
 from backend.db import db
 from backend.models import additive
 from tests.conftest import gateway_config
-from tests.factories import Factory, call_act
+from tests.factories import PASSWORD, Factory, call_act
 from tests.test_models import (
     LEGACY_TABLES,
     apply_legacy_schema,
@@ -140,7 +140,7 @@ def test_flow_acts_work_on_a_gateway_started_on_a_legacy_database(
     assert (response.status_code, response.json["success"]) == (status, True)
 
 
-def test_startup_on_a_legacy_database_adds_flow_executions_and_alters_no_legacy_table(
+def test_startup_on_a_legacy_database_adds_the_gateways_tables_and_alters_no_legacy_table(
     legacy_url: str, start: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
     tables_before, _ = schema(legacy_url)
@@ -258,8 +258,19 @@ def test_without_auto_create_health_names_the_missing_table(
     assert (data["status"], data["missing_tables"]) == ("degraded", ADDITIVE)
     assert response.json["message"] == (
         "Health check: degraded, missing table "
-        "flow_executions, mcp_token_lifecycle, project_policies (run init-db)"
+        "flow_executions, mcp_token_lifecycle, project_policies, login_throttle (run init-db)"
     )
+
+
+def test_without_auto_create_login_answers_a_clear_503(
+    legacy_url: str, start: Callable[..., Flask]
+) -> None:
+    app = start(DB_AUTO_CREATE=False)
+    user = Factory(app).user()
+    body = {"email": user.email, "password": PASSWORD}
+    response = call_act(app.test_client(), "login", "POST", json=body)
+    assert response.status_code == 503
+    assert response.json["message"] == additive.STILL_MISSING.format("login_throttle")
 
 
 def test_after_the_operator_runs_init_db_health_and_flow_acts_recover(

@@ -17,10 +17,11 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from backend.core.errors import ServiceUnavailable
 from backend.db import db
 from backend.db.resilience import error_code
+from backend.models.accounts import LOGIN_THROTTLE
 from backend.models.flows import EXECUTIONS
 from backend.models.projects import MCP_LIFECYCLE, POLICIES
 
-ADDITIVE_TABLES: tuple[Table, ...] = (EXECUTIONS, MCP_LIFECYCLE, POLICIES)
+ADDITIVE_TABLES: tuple[Table, ...] = (EXECUTIONS, MCP_LIFECYCLE, POLICIES, LOGIN_THROTTLE)
 MISSING = "gassapi.missing_tables"  # app.extensions: the missing names, None until known
 NO_SUCH_TABLE = 1146  # MySQL/MariaDB ER_NO_SUCH_TABLE; SQLite says "no such table"
 CREATED_NOW = "Service temporarily unavailable: table {} has just been created, please retry"

@@ -2,8 +2,12 @@
 
 import multiprocessing
 import os
+from pathlib import Path
+from typing import Any
 
 import gunicorn.http.wsgi
+
+from config import ENV_FILE, ConfigError, instance_secrets, load_config
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
@@ -23,3 +27,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 gunicorn.http.wsgi.SERVER = "GASS-API"
 # The control socket lives at one fixed path per user; several gateways on one host would collide.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """A bad configuration stops the master with one line naming the variable (gunicorn prints
+    «Error: …»), before any worker boots; a start without keys makes the instance ones here."""
+    try:
+        config = load_config(os.environ, env_file=ENV_FILE)
+        instance_secrets.fill_missing(config, Path(config["INSTANCE_PATH"]))
+    except ConfigError as exc:
+        raise RuntimeError(f"configuration: {exc}") from None

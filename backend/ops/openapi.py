@@ -27,11 +27,12 @@ ERROR_STATUSES = {
 }
 PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 STRING = {"type": "string"}
-# Every answer carries the request id (the envelope's `request_id`); a 503 also says when to retry.
+# Every answer carries the request id (the envelope's `request_id`); a 429 or 503 also says when
+# to retry.
 REQUEST_ID_HEADER = {
     "X-Request-ID": {"description": "Request id", "required": True, "schema": STRING}
 }
-UNAVAILABLE_HEADERS = {
+RETRY_HEADERS = {
     **REQUEST_ID_HEADER,
     "Retry-After": {
         "description": "Seconds to wait before retrying",
@@ -108,7 +109,7 @@ def responses(action: Action, method: str) -> dict[str, Any]:
         ok["headers"] = REQUEST_ID_HEADER
     result: dict[str, Any] = {"200": ok, "201": ok} if method == "POST" else {"200": ok}
     for status, text in ERROR_STATUSES.items():
-        headers = UNAVAILABLE_HEADERS if status == "503" else REQUEST_ID_HEADER
+        headers = RETRY_HEADERS if status in ("429", "503") else REQUEST_ID_HEADER
         result[status] = {"description": text, "content": enveloped, "headers": headers}
     return result
 
