@@ -1,0 +1,141 @@
+"""The cut-over on the request path: which side answers, forwarding, and the shadow capture.
+
+Wraps the one view: the request is resolved first (same router, same errors, OPTIONS never gets
+here), then its act's mode decides. A forwarded request never reaches authentication or the
+database: the legacy does its own.
+"""
+
+from collections.abc import Callable, Collection
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import Request, current_app, g, request
+from flask import Response as FlaskResponse
+
+from backend import envelope
+from backend.cutover import proxy
+from backend.cutover.compare import parse_known
+from backend.cutover.events import Once, log_event
+from backend.cutover.metrics import PROXY_TOTAL, publish_modes
+from backend.cutover.modes import LEGACY_PATHS, PROXY, SHADOW, legacy_act, parse_modes
+from backend.cutover.shadow import Replay, Shadow
+from backend.cutover.stats import Stats, load, merge
+from backend.cutover.upstream import LegacyFailure, Upstream
+from config import ConfigError
+
+Resolver = Callable[[Request], tuple[Any, dict[str, str]]]
+View = Callable[..., FlaskResponse]
+
+
+def check_settings(config: dict[str, Any]) -> None:
+    if not 0 <= config["SHADOW_SAMPLE_RATE"] <= 1:
+        raise ConfigError("SHADOW_SAMPLE_RATE must be between 0 and 1")
+    for name in (
+        "LEGACY_CONNECT_TIMEOUT",
+        "LEGACY_TIMEOUT",
+        "SHADOW_QUEUE_SIZE",
+        "LEGACY_POOL_SIZE",
+    ):
+        if config[name] <= 0:
+            raise ConfigError(f"{name} must be greater than 0")
+
+
+class Cutover:
+    def __init__(self, config: dict[str, Any], known_acts: Collection[str], state: Path) -> None:
+        check_settings(config)
+        self.modes = parse_modes(config["LEGACY_ACT_MODES"], known_acts)
+        self.upstream = Upstream(
+            config["LEGACY_URL"],
+            connect_timeout=config["LEGACY_CONNECT_TIMEOUT"],
+            timeout=config["LEGACY_TIMEOUT"],
+            max_bytes=config["LEGACY_MAX_RESPONSE_BYTES"],
+            pool_size=config["LEGACY_POOL_SIZE"],
+        )
+        self.stats = Stats(state)
+        self.shadow = Shadow(
+            self.upstream,
+            self.stats,
+            parse_known(config["SHADOW_KNOWN_DIVERGENCES"], known_acts),
+            queue_size=config["SHADOW_QUEUE_SIZE"],
+            sample_rate=config["SHADOW_SAMPLE_RATE"],
+        )
+        self.first_failure = Once()
+        publish_modes(self.mode_table().items())
+
+    def mode_table(self) -> dict[str, str]:
+        return {act: self.modes.mode_for(act) for act in LEGACY_PATHS}
+
+    def routed(self, view: View, resolve: Resolver) -> View:
+        @wraps(view)
+        def cutover_view(rest: str = "") -> FlaskResponse:
+            action, args = resolve(request)
+            g.action, g.call_args = action, args
+            return self.legacy_answer(action, args) or view(rest)
+
+        return cutover_view
+
+    def legacy_answer(self, action: Any, args: dict[str, str]) -> FlaskResponse | None:
+        """The legacy's answer when the act's mode says so; None: the gateway answers."""
+        self.shadow.start()
+        act = legacy_act(g.get("act"), action.path)
+        if act is None:
+            return None
+        self.stats.count(act, "requests")
+        mode = self.modes.mode_for(act)
+        # In shadow mode, writes stay with the legacy: both sides share one database.
+        if mode == PROXY or (mode == SHADOW and not action.read_only):
+            return self.forward(act, args.get("id"))
+        if mode == SHADOW and proxy.SHADOW_HEADER not in request.headers and self.shadow.sampled():
+            g.cutover_replay = self.replay(act, args.get("id"))
+        return None
+
+    def forward(self, act: str, ident: str | None) -> FlaskResponse:
+        if proxy.has_passed_here(request):
+            return self.failed(act, LegacyFailure("loop", 502, "Bad gateway: forwarding loop"))
+        try:
+            answer = self.upstream.send(
+                request.method,
+                proxy.legacy_query(request.query_string, act, ident),
+                proxy.forwarded_headers(request, g.request_id),
+                request.get_data(cache=True),
+            )
+        except LegacyFailure as failure:
+            return self.failed(act, failure)
+        self.stats.count(act, "proxied")
+        PROXY_TOTAL.labels(act, "relayed").inc()
+        return proxy.relay(answer)
+
+    def failed(self, act: str, failure: LegacyFailure) -> FlaskResponse:
+        self.stats.count(act, "proxy_errors")
+        PROXY_TOTAL.labels(act, failure.outcome).inc()
+        if self.first_failure(act, failure.outcome):
+            log_event("proxy_error", act=act, request_id=g.request_id, reason=failure.outcome)
+        config = current_app.config
+        return envelope.fail(
+            failure.status,
+            failure.message,
+            request_id=g.request_id,
+            tz=config["TZINFO"],
+            debug=config["DEBUG_ENVELOPE"],
+        )
+
+    def replay(self, act: str, ident: str | None) -> Replay:
+        return Replay(
+            act,
+            request.method,
+            proxy.legacy_query(request.query_string, act, ident),
+            proxy.forwarded_headers(request, g.request_id, shadow=True),
+            request.get_data(cache=True),
+            g.request_id,
+        )
+
+    def after_request(self, response: FlaskResponse) -> FlaskResponse:
+        replay = g.pop("cutover_replay", None)
+        if replay is not None:
+            self.shadow.submit(replay.answered(response.status_code, response.get_data()))
+        return response
+
+    def counts(self) -> dict[str, Any]:
+        """Every process's counts from disk, this process's own live ones instead of its file."""
+        return merge([*load(self.stats.directory, self.stats.own_file()), self.stats.snapshot()])
