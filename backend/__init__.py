@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
-from backend import pooling, transactions, web
+from backend import cutover, pooling, transactions, web
 from backend.cli import register_commands
 from backend.db import db
-from backend.dispatch import view
+from backend.dispatch import resolve, view
 from backend.error_handlers import register_error_handlers
+from backend.registry import registry
 from backend.resilience import DB_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from config import load_config
 
@@ -42,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_routes(app)
     register_error_handlers(app)
     web.install(app)
+    cutover.install(app, resolve, registry.acts)
     register_commands(app)
     configure_logging(app)
     if app.config.get("PROXY_COUNT"):
