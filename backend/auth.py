@@ -1,6 +1,7 @@
 """Legacy-compatible tokens (HS256 JWTs, sha256-hashed MCP tokens), bcrypt, and one strict check."""
 
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -315,3 +316,13 @@ def require_read_access(call: Call, project_id: str | None, member: bool) -> Non
     """`require_access` when the membership test came as a column of the caller's own statement."""
     if not (member and may_reach(call.user, project_id)):
         raise Forbidden()
+
+
+def require_operator(call: Call) -> None:
+    """Operator acts (`metrics`, `cutover_report`): METRICS_TOKEN when set, else any user token."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if expected:
+        if not hmac.compare_digest((call.token or "").encode(), expected.encode()):
+            raise NotAuthenticated()
+    elif call.user is None:
+        raise NotAuthenticated()

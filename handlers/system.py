@@ -1,6 +1,5 @@
 """`help` (the registry's own table) and `health` (really asks the database)."""
 
-import hmac
 import resource
 from functools import cache
 from pathlib import Path
@@ -11,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from backend import metrics
-from backend.auth import OPTIONAL
+from backend.auth import OPTIONAL, require_operator
 from backend.db import db
-from backend.errors import NotAuthenticated, NotFound, ServiceUnavailable
+from backend.errors import NotFound, ServiceUnavailable
 from backend.registry import METHODS, Call, Raw, Reply, action, registry
 from backend.rows import format_datetime, now
 from backend.version import __version__
@@ -95,14 +94,8 @@ def health(call: Call) -> Reply:
 @action("/metrics", acts=("metrics",), auth=OPTIONAL, summary="Prometheus metrics")
 def metrics_endpoint(call: Call) -> Raw:
     """Enabled by METRICS_ENABLED; guarded by METRICS_TOKEN when set, else any user token."""
-    config = current_app.config
-    if not config["METRICS_ENABLED"]:
+    if not current_app.config["METRICS_ENABLED"]:
         raise NotFound("Metrics are disabled")
-    expected = config.get("METRICS_TOKEN")
-    if expected:
-        if not hmac.compare_digest((call.token or "").encode(), expected.encode()):
-            raise NotAuthenticated()
-    elif call.user is None:
-        raise NotAuthenticated()
+    require_operator(call)
     body, content_type = metrics.exposition()
     return Raw(body, content_type)
