@@ -2,6 +2,7 @@
 
 from handlers import (  # noqa: F401
     auth,
+    cutover,
     docs,
     endpoints,
     environments,

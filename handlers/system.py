@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend import metrics
+from backend import cutover, metrics
 from backend.auth import OPTIONAL, require_operator
 from backend.db import db
 from backend.errors import NotFound, ServiceUnavailable
@@ -53,7 +53,7 @@ def help_document() -> dict[str, Any]:
 
 @action("/", acts=("help",), summary="API documentation")
 def help_(call: Call) -> Reply:
-    return Reply(help_document(), "API Documentation")
+    return Reply(cutover.help_section(help_document()), "API Documentation")
 
 
 def memory() -> tuple[int, int]:
