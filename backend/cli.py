@@ -8,17 +8,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from backend import dispatch, envelope
+from backend import cutover, dispatch, envelope
+from backend.cutover.report import TABLE_COLUMNS, details
 from backend.db import db
 from backend.errors import GatewayError, ValidationFailed
 from backend.indexes import add_indexes
 from backend.models import User
-from backend.registry import Action, Call, Caller, Client, Raw, Reply
+from backend.registry import Action, Call, Caller, Client, Raw, Reply, registry
 from backend.version import __version__
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
@@ -110,6 +111,7 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
 flows = AppGroup("flows", help="Flows: list, inspect and change active status.")
 users = AppGroup("users", help="User accounts.")
 tokens = AppGroup("tokens", help="MCP project tokens.")
+cutover_group = AppGroup("cutover", help="Cut-over from the legacy backend (docs/cutover.md).")
 
 
 @flows.command("list")
@@ -170,6 +172,29 @@ def tokens_mcp_create(project: str, as_json: bool, as_email: str | None) -> None
     show(reply, as_json, ("project_id", "name", "api_base_url", "token"))
 
 
+@cutover_group.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option(
+    "--min-comparisons",
+    type=click.IntRange(min=1),
+    help="Comparisons an act needs to be ready (default SHADOW_MIN_COMPARISONS).",
+)
+def cutover_report(as_json: bool, min_comparisons: int | None) -> None:
+    """Per legacy act: mode, requests, comparisons, differences, legacy errors, verdict."""
+    report = cutover.readiness(current_app, registry, min_comparisons)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(table(report["acts"], (*TABLE_COLUMNS, "verdict")))
+    click.echo(details(report))
+
+
+@cutover_group.command("reset")
+def cutover_reset() -> None:
+    """Start counting again from zero (every process of this CUTOVER_STATE_DIR)."""
+    click.echo(f"removed {cutover.reset_counts(current_app)} count file(s)")
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
@@ -195,7 +220,7 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, add_indexes_command, flows, users, tokens):
+    for command in (init_db, add_indexes_command, flows, users, tokens, cutover_group):
         app.cli.add_command(command)
 
 
