@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Request, current_app, g, request
 from flask import Response as FlaskResponse
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend import envelope
 from backend.cutover import proxy
@@ -90,6 +91,10 @@ class Cutover:
             g.cutover_replay = self.replay(act, args.get("id"))
         return None
 
+    def within_limit(self) -> bytes | None:
+        raw = request.get_data(cache=True)
+        return raw if len(raw) <= current_app.config["MAX_BODY_BYTES"] else None
+
     def forward(self, act: str, ident: str | None) -> FlaskResponse:
         if proxy.has_passed_here(request):
             return self.failed(act, LegacyFailure("loop", 502, "Bad gateway: forwarding loop"))
@@ -98,7 +103,7 @@ class Cutover:
                 request.method,
                 proxy.legacy_query(request.query_string, act, ident),
                 proxy.forwarded_headers(request, g.request_id),
-                request.get_data(cache=True),
+                self.body(),
             )
         except LegacyFailure as failure:
             return self.failed(act, failure)
@@ -120,13 +125,24 @@ class Cutover:
             debug=config["DEBUG_ENVELOPE"],
         )
 
-    def replay(self, act: str, ident: str | None) -> Replay:
+    def body(self) -> bytes:
+        """The raw body, refused over MAX_BODY_BYTES as the gateway and the legacy both do."""
+        raw = self.within_limit()
+        if raw is None:
+            raise RequestEntityTooLarge()
+        return raw
+
+    def replay(self, act: str, ident: str | None) -> Replay | None:
+        """What to send the legacy once the client is answered (nothing for an oversized body)."""
+        raw = self.within_limit()
+        if raw is None:
+            return None
         return Replay(
             act,
             request.method,
             proxy.legacy_query(request.query_string, act, ident),
             proxy.forwarded_headers(request, g.request_id, shadow=True),
-            request.get_data(cache=True),
+            raw,
             g.request_id,
         )
 
