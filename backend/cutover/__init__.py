@@ -28,7 +28,7 @@ def install(app: Flask, resolve: Callable[..., Any], known_acts: Iterable[str]) 
         return
     from backend.cutover.runtime import Cutover
 
-    cutover = Cutover(app.config, frozenset(known_acts), state_dir(app))
+    cutover = Cutover(app, frozenset(known_acts), state_dir(app))
     app.extensions[EXTENSION] = cutover
     app.view_functions["gateway"] = cutover.routed(app.view_functions["gateway"], resolve)
     app.after_request(cutover.after_request)

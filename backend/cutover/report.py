@@ -19,6 +19,7 @@ ROW_KEYS = (
     "compared",
     "different",
     "known",
+    "rechecked",
     "legacy_errors",
     "dropped",
 )

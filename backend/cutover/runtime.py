@@ -10,7 +10,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Request, current_app, g, request
+from flask import Flask, Request, current_app, g, request
 from flask import Response as FlaskResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -43,8 +43,10 @@ def check_settings(config: dict[str, Any]) -> None:
 
 
 class Cutover:
-    def __init__(self, config: dict[str, Any], known_acts: Collection[str], state: Path) -> None:
+    def __init__(self, app: Flask, known_acts: Collection[str], state: Path) -> None:
+        config = app.config
         check_settings(config)
+        self.app = app
         self.modes = parse_modes(config["LEGACY_ACT_MODES"], known_acts)
         self.upstream = Upstream(
             config["LEGACY_URL"],
@@ -58,6 +60,7 @@ class Cutover:
             self.upstream,
             self.stats,
             parse_known(config["SHADOW_KNOWN_DIVERGENCES"], known_acts),
+            self.recheck,
             queue_size=config["SHADOW_QUEUE_SIZE"],
             sample_rate=config["SHADOW_SAMPLE_RATE"],
         )
@@ -82,12 +85,14 @@ class Cutover:
         act = legacy_act(g.get("act"), action.path)
         if act is None:
             return None
-        self.stats.count(act, "requests")
+        replayed = proxy.SHADOW_HEADER in request.headers  # never shadowed or counted again
+        if not replayed:
+            self.stats.count(act, "requests")
         mode = self.modes.mode_for(act)
         # In shadow mode, writes stay with the legacy: both sides share one database.
         if mode == PROXY or (mode == SHADOW and not action.read_only):
             return self.forward(act, args.get("id"))
-        if mode == SHADOW and proxy.SHADOW_HEADER not in request.headers and self.shadow.sampled():
+        if mode == SHADOW and not replayed and self.shadow.sampled():
             g.cutover_replay = self.replay(act, args.get("id"))
         return None
 
@@ -145,6 +150,14 @@ class Cutover:
             raw,
             g.request_id,
         )
+
+    def recheck(self, replay: Replay) -> bytes:
+        """The gateway's answer to the same read, now (from the shadow worker thread)."""
+        headers = list(replay.headers.items())
+        response = self.app.test_client().open(
+            f"/?{replay.query}", method=replay.method, headers=headers, data=replay.body
+        )
+        return response.get_data()
 
     def after_request(self, response: FlaskResponse) -> FlaskResponse:
         replay = g.pop("cutover_replay", None)

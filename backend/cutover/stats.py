@@ -28,6 +28,7 @@ COUNTS = (
     "same",
     "different",
     "known",
+    "rechecked",
     "legacy_errors",
     "dropped",
 )
@@ -48,6 +49,7 @@ class Stats:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._acts: dict[str, dict[str, Any]] = {}
         self._since = utc_now()
         self._pid = 0
@@ -121,11 +123,15 @@ class Stats:
             self._reset_seen = marker
 
     def flush(self, force: bool = False) -> None:
-        self.restart_after_reset()
-        if not self._dirty or (not force and time.monotonic() - self._flushed < FLUSH_SECONDS):
-            return
-        self._dirty, self._flushed = False, time.monotonic()
-        target = self.file()
+        """Write this process's counts (at most once a second unless forced; one writer at once)."""
+        with self._flush_lock:
+            self.restart_after_reset()
+            if not self._dirty or (not force and time.monotonic() - self._flushed < FLUSH_SECONDS):
+                return
+            self._dirty, self._flushed = False, time.monotonic()
+            self.write(self.file())
+
+    def write(self, target: Path) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             partial = target.with_suffix(".tmp")
