@@ -1,6 +1,7 @@
 """A real second HTTP server stands in for the legacy backend: a recording stub, or a second
 gateway on the same database."""
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,10 +60,13 @@ class LegacyStub:
 
 def bind(app: Any) -> BaseWSGIServer:
     for port in PORTS:
-        try:
-            return make_server("127.0.0.1", port, app, threaded=True)
-        except OSError:
-            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            probe.listen()
+            return make_server("127.0.0.1", port, app, threaded=True, fd=probe.fileno())
     raise RuntimeError(f"no free port in {PORTS}")
 
 
@@ -73,7 +77,7 @@ def serving(app: Any) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}{MOUNT}"
+        yield f"http://127.0.0.1:{server.port}{MOUNT}"
     finally:
         server.shutdown()
         server.server_close()
@@ -127,10 +131,16 @@ GatewayMaker = Callable[..., Flask]
 
 @pytest.fixture
 def make_gateway(tmp_path: Path) -> Iterator[GatewayMaker]:
-    """`make_gateway(database, legacy_url, **settings)`: a gateway, its tables emptied after."""
+    """`make_gateway(database, legacy_url, **settings)`: a gateway, its tables emptied after.
+
+    In-memory SQLite is one connection shared by every thread; the shadow worker asks the gateway
+    again from its own thread, so SQLite runs on a file here, as in production.
+    """
     made: list[Flask] = []
 
     def make(database: str, legacy_url: str, **settings: Any) -> Flask:
+        if database == "sqlite://":
+            database = f"sqlite:///{tmp_path / 'gateway.sqlite'}"
         app = create_app(cutover_config(database, legacy_url, tmp_path / "state", **settings))
         with app.app_context():
             db.create_all()

@@ -61,7 +61,10 @@ def test_counts_of_every_process_add_up_and_keep_one_example_per_path(tmp_path: 
     assert merged["processes"] == 2
     assert (flows["requests"], flows["compared"], flows["different"]) == (2, 2, 2)
     assert flows["paths"]["data.*.email"]["count"] == 2
-    assert flows["paths"]["data.*.email"]["example"]["gateway"] == '"g***@e***.com"'
+    assert flows["paths"]["data.*.email"]["example"]["gateway"] in (
+        '"g***@e***.com"',
+        '"o***@e***.com"',
+    )
 
 
 def test_the_report_covers_every_legacy_act_once_in_the_legacy_order() -> None:

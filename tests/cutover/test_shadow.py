@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import update
 from werkzeug.wrappers import Request, Response
 
+from backend.db import db
+from backend.models import User
 from tests.cutover.conftest import (
     MOUNT,
     GatewayMaker,
@@ -231,3 +234,29 @@ def test_requests_that_are_not_replayed(
     assert gateway.test_client().get(MOUNT + "?act=health", headers=headers).status_code == 200
     drained(gateway)
     assert legacy.seen == []
+
+
+def test_a_write_landing_between_the_two_reads_is_no_difference(
+    make_gateway: GatewayMaker, database_url: str, legacy: LegacyStub
+) -> None:
+    """The legacy reads after a write the gateway's read came before: asked again, the gateway
+    agrees with the legacy, so the comparison counts as the same (and as rechecked)."""
+    gateway = make_gateway(database_url, legacy.url, LEGACY_ACT_MODES="profile=shadow")
+    make = Factory(gateway)
+    user = make.user(name="Before")
+    token = make.token(user)
+    auth = {"Authorization": f"Bearer {token}"}
+    client = gateway.test_client()
+    unreplayed = {**auth, "X-GassAPI-Shadow": "1"}
+
+    def write_then_read(request: Request) -> Response:
+        with gateway.app_context():
+            db.session.execute(update(User).where(User.id == user.id).values(name="After"))
+            db.session.commit()
+        body = client.get(MOUNT + "?act=profile", headers=unreplayed).get_data()
+        return Response(body, 200, content_type="application/json")
+
+    legacy.answer = write_then_read
+    assert client.get(MOUNT + "?act=profile", headers=auth).json["data"]["user"]["name"] == "Before"
+    row = report_row(gateway, token, "profile")
+    assert (row["compared"], row["different"], row["rechecked"]) == (1, 0, 1)
