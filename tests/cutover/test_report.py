@@ -2,6 +2,8 @@
 and `help` naming each act's mode."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from tests.conftest import gateway_config
 from tests.cutover.conftest import MOUNT, GatewayMaker, LegacyStub, drained, report_row
 from tests.factories import Factory
 from tests.test_database_down import UNREACHABLE
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def counts(**values: Any) -> dict[str, Any]:
@@ -198,3 +202,16 @@ def test_without_legacy_url_nothing_of_the_cutover_is_installed() -> None:
     assert "cutover" not in app.extensions
     assert len(app.after_request_funcs[None]) == len(baseline.after_request_funcs[None]) - 1
     assert "cutover" not in app.test_client().get(MOUNT + "?act=help").json["data"]
+
+
+def test_without_legacy_url_neither_the_client_nor_the_cutover_metrics_are_loaded() -> None:
+    probe = (
+        "import sys; from backend import create_app; from prometheus_client import generate_latest;"
+        "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://'});"
+        "print('urllib3' in sys.modules, 'backend.cutover.runtime' in sys.modules,"
+        " b'gassapi_shadow' in generate_latest())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.split() == ["False", "False", "False"]
