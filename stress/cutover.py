@@ -35,7 +35,7 @@ from stress.common import (
     seed,
     start_gateway,
 )
-from stress.soak import errors_of, run_wrk
+from stress.soak import errors_of, mix_env, run_wrk
 
 SECONDS = int(os.environ.get("STRESS_CUTOVER_SECONDS", "20"))
 MAX_SECONDS = int(os.environ.get("STRESS_MAX_SECONDS", "10"))
@@ -170,11 +170,7 @@ def main() -> dict[str, Any]:
     ensure_shared_mariadb()
     url = database_url(os.environ.get("STRESS_CUTOVER_DATABASE", "gw_cutover"))
     seeded = seed(url, FLOWS)
-    env = {
-        "GW_TOKEN": seeded.token,
-        "GW_FLOWS": ",".join(seeded.flow_ids),
-        "GW_PROJECT": seeded.project_id,
-    }
+    env = mix_env(seeded)
     legacy = start_gateway(url, workers=WORKERS)
     try:
         probe = start_gateway(url, workers=WORKERS)

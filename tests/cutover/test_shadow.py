@@ -31,6 +31,12 @@ def envelope_answer(body: dict[str, Any]) -> Any:
     return lambda request: Response(encoded, 200, content_type="application/json")
 
 
+def bearer(token: str, *, replayed: bool = False) -> dict[str, str]:
+    """Headers of a client request; `replayed`: marked as a shadow request, never replayed."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return {**headers, "X-GassAPI-Shadow": "1"} if replayed else headers
+
+
 def shadow_total(act: str, outcome: str) -> float:
     labels = {"act": act, "outcome": outcome}
     return REGISTRY.get_sample_value("gassapi_shadow_total", labels) or 0.0
@@ -49,7 +55,7 @@ def test_reads_answered_like_the_legacy_are_counted_same(
     owner = make.user()
     project = make.project(owner)
     flow = make.flow(project)
-    auth = {"Authorization": f"Bearer {make.token(owner)}"}
+    auth = bearer(make.token(owner))
     client = gateway.test_client()
     assert client.get(MOUNT + f"?act=flow&id={flow.id}", headers=auth).status_code == 200
     assert client.get(MOUNT + f"flow/{flow.id}", headers=auth).status_code == 200
@@ -85,12 +91,10 @@ def test_a_difference_is_counted_and_logged_once_per_shape_with_secrets_masked(
 ) -> None:
     gateway = make_gateway(database_url, legacy.url, LEGACY_ACT_MODES="*=shadow")
     make = Factory(gateway)
-    user = make.user(email="gateway.side@example.com")
-    token = make.token(user)
-    auth = {"Authorization": f"Bearer {token}"}
+    token = make.token(make.user(email="gateway.side@example.com"))
     client = gateway.test_client()
-    unreplayed = {**auth, "X-GassAPI-Shadow": "1"}
-    gateway_user = client.get(MOUNT + "?act=profile", headers=unreplayed).json["data"]["user"]
+    unreplayed = client.get(MOUNT + "?act=profile", headers=bearer(token, replayed=True))
+    gateway_user = unreplayed.json["data"]["user"]
     legacy_user = {
         **gateway_user,
         "email": "legacy.side@example.com",
@@ -107,7 +111,7 @@ def test_a_difference_is_counted_and_logged_once_per_shape_with_secrets_masked(
     )
     with caplog.at_level(logging.WARNING, "gassapi.cutover"):
         for _ in range(2):
-            client.get(MOUNT + "?act=profile", headers=auth)
+            client.get(MOUNT + "?act=profile", headers=bearer(token))
         drained(gateway)
     row = report_row(gateway, token, "profile")
     (line,) = cutover_lines(caplog, "shadow_difference")
@@ -152,7 +156,7 @@ def test_writes_of_a_shadowed_act_go_to_the_legacy_only(
     flow = make.flow(make.project(owner), is_active=0)
     response = gateway.test_client().put(
         MOUNT + f"?act=flow_toggle_active&id={flow.id}",
-        headers={"Authorization": f"Bearer {make.token(owner)}"},
+        headers=bearer(make.token(owner)),
     )
     assert response.json["data"] == {"side": "legacy"}
     drained(gateway)
@@ -245,18 +249,17 @@ def test_a_write_landing_between_the_two_reads_is_no_difference(
     make = Factory(gateway)
     user = make.user(name="Before")
     token = make.token(user)
-    auth = {"Authorization": f"Bearer {token}"}
     client = gateway.test_client()
-    unreplayed = {**auth, "X-GassAPI-Shadow": "1"}
 
     def write_then_read(request: Request) -> Response:
         with gateway.app_context():
             db.session.execute(update(User).where(User.id == user.id).values(name="After"))
             db.session.commit()
-        body = client.get(MOUNT + "?act=profile", headers=unreplayed).get_data()
+        body = client.get(MOUNT + "?act=profile", headers=bearer(token, replayed=True)).get_data()
         return Response(body, 200, content_type="application/json")
 
     legacy.answer = write_then_read
-    assert client.get(MOUNT + "?act=profile", headers=auth).json["data"]["user"]["name"] == "Before"
+    answer = client.get(MOUNT + "?act=profile", headers=bearer(token))
+    assert answer.json["data"]["user"]["name"] == "Before"
     row = report_row(gateway, token, "profile")
     assert (row["compared"], row["different"], row["rechecked"]) == (1, 0, 1)
