@@ -54,28 +54,31 @@ def verdict(mode: str, kind: str, row: Mapping[str, Any], minimum: int) -> tuple
     return READY, f"{compared} comparisons, 0 differences outside the known list{tail}"
 
 
+def act_row(act: str, mode: str, kind: str, row: Mapping[str, Any], minimum: int) -> dict[str, Any]:
+    decided, reason = verdict(mode, kind, row, minimum)
+    return {
+        "act": act,
+        "mode": mode,
+        "kind": kind,
+        **{key: row[key] for key in ROW_KEYS},
+        "differences": [{"path": path, **slot} for path, slot in row["paths"].items()],
+        "legacy_error_reasons": row["legacy_error_reasons"],
+        "verdict": decided,
+        "reason": reason,
+    }
+
+
 def build(
     modes: Mapping[str, str],
     kinds: Mapping[str, str],
     counts: Mapping[str, Any],
     minimum: int,
 ) -> dict[str, Any]:
-    acts = []
-    for act in LEGACY_PATHS:
-        row = counts.get("acts", {}).get(act) or new_act()
-        decided, reason = verdict(modes[act], kinds.get(act, "write"), row, minimum)
-        acts.append(
-            {
-                "act": act,
-                "mode": modes[act],
-                "kind": kinds.get(act, "write"),
-                **{key: row[key] for key in ROW_KEYS},
-                "differences": [{"path": path, **slot} for path, slot in row["paths"].items()],
-                "legacy_error_reasons": row["legacy_error_reasons"],
-                "verdict": decided,
-                "reason": reason,
-            }
-        )
+    seen = counts.get("acts", {})
+    acts = [
+        act_row(act, modes[act], kinds.get(act, "write"), seen.get(act) or new_act(), minimum)
+        for act in LEGACY_PATHS
+    ]
     summary: dict[str, int] = {}
     for entry in acts:
         summary[entry["verdict"]] = summary.get(entry["verdict"], 0) + 1

@@ -5,6 +5,7 @@ here), then its act's mode decides. A forwarded request never reaches authentica
 database: the legacy does its own.
 """
 
+import atexit
 from collections.abc import Callable, Collection
 from functools import wraps
 from pathlib import Path
@@ -66,6 +67,7 @@ class Cutover:
         )
         self.first_failure = Once()
         publish_modes(self.mode_table().items())
+        atexit.register(self.stats.flush, force=True)
 
     def mode_table(self) -> dict[str, str]:
         return {act: self.modes.mode_for(act) for act in LEGACY_PATHS}

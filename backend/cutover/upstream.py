@@ -55,6 +55,14 @@ def too_large() -> LegacyFailure:
     return LegacyFailure("too_large", 502, "Bad gateway: legacy backend answer too large")
 
 
+def failure_of(error: HTTPError) -> LegacyFailure:
+    if isinstance(error, NewConnectionError):  # refused, no route, unknown host
+        return unreachable()
+    if isinstance(error, ConnectTimeoutError | ReadTimeoutError):
+        return timed_out()
+    return invalid("a broken HTTP response")
+
+
 def check_url(url: str) -> str:
     """http(s)://host[:port]/path only: no credentials, query or fragment to leak or confuse."""
     parts = urlsplit(url)
@@ -96,12 +104,8 @@ class Upstream:
                 decode_content=False,
             )
             payload = self.read(response, deadline)
-        except NewConnectionError:
-            raise unreachable() from None
-        except (ConnectTimeoutError, ReadTimeoutError):
-            raise timed_out() from None
-        except HTTPError:
-            raise invalid("a broken HTTP response") from None
+        except HTTPError as exc:
+            raise failure_of(exc) from None
         answer = Answer(
             response.status, response.reason or "", list(response.headers.items()), payload
         )
