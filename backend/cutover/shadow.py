@@ -21,6 +21,8 @@ from backend.cutover.metrics import SHADOW_TOTAL
 from backend.cutover.stats import FLUSH_SECONDS, Stats
 from backend.cutover.upstream import LegacyFailure, Upstream, invalid
 
+RECHECK_ROUNDS = 2
+
 
 @dataclass(frozen=True)
 class Replay:
@@ -105,7 +107,7 @@ class Shadow:
             legacy = self.legacy_envelope(replay)
             comparison = self.compare(replay, replay.gateway_body, legacy)
             if not comparison.same:
-                comparison = self.settle(replay, legacy)
+                comparison = self.settle(replay, comparison)
         except LegacyFailure as failure:
             return self.legacy_error(replay, failure.outcome)
         self.stats.compared(replay.act, comparison, replay.request_id)
@@ -122,17 +124,28 @@ class Shadow:
             raise invalid("no envelope")
         return legacy
 
-    def settle(self, replay: Replay, legacy: dict[str, Any]) -> Comparison:
+    def settle(self, replay: Replay, comparison: Comparison) -> Comparison:
         """Both sides read one database: a write landing between the two reads looks like a
-        difference. Ask the gateway again, then, if they still disagree, the legacy: only a
-        difference between two answers given back to back is one."""
-        gateway_now = self.recheck(replay)
-        again = self.compare(replay, gateway_now, legacy)
-        if not again.same:
-            again = self.compare(replay, gateway_now, self.legacy_envelope(replay))
-        if again.same:
-            self.stats.count(replay.act, "rechecked")
-        return again
+        difference. Ask both again at the same moment (up to RECHECK_ROUNDS times): only a
+        difference between two answers given together is one."""
+        for _ in range(RECHECK_ROUNDS):
+            gateway_now, legacy_now = self.both_now(replay)
+            comparison = self.compare(replay, gateway_now, legacy_now)
+            if comparison.same:
+                self.stats.count(replay.act, "rechecked")
+                break
+        return comparison
+
+    def both_now(self, replay: Replay) -> tuple[bytes, dict[str, Any]]:
+        """The gateway's answer (asked from a helper thread) and the legacy's, side by side."""
+        answers: list[bytes] = []
+        helper = threading.Thread(target=lambda: answers.append(self.recheck(replay)))
+        helper.start()
+        try:
+            legacy = self.legacy_envelope(replay)
+        finally:
+            helper.join()
+        return (answers[0] if answers else b""), legacy
 
     def compare(self, replay: Replay, body: bytes, legacy: dict[str, Any]) -> Comparison:
         return compare(replay.act, envelope_of(body) or {}, legacy, self.known)
