@@ -36,8 +36,9 @@ SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 FALSY_IDS = (None, "", "0")
 
 
-def view(rest: str = "") -> FlaskResponse:
-    action, args = resolve(request)
+def view(rest: str = "", resolved: tuple[Action, dict[str, str]] | None = None) -> FlaskResponse:
+    """`resolved`: the resolution a wrapper of this view already made (the cut-over)."""
+    action, args = resolved or resolve(request)
     g.action, g.call_args = action, args
     with reads_only(action.read_only):
         call = build_call(request, action, args)
