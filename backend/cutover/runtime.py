@@ -77,7 +77,7 @@ class Cutover:
         def cutover_view(rest: str = "") -> FlaskResponse:
             action, args = resolve(request)
             g.action, g.call_args = action, args
-            return self.legacy_answer(action, args) or view(rest)
+            return self.legacy_answer(action, args) or view(rest, resolved=(action, args))
 
         return cutover_view
 
