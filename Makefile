@@ -59,7 +59,7 @@ stress: install  ## concurrency (~20 s), database outage (~2 min), soak (STRESS_
 	@command -v mariadb-install-db >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; }
 	timeout --signal=INT $$(( STRESS_SOAK_SECONDS + 600 )) $(BIN)/python -m stress.run
 
-stress-cutover: install  ## issue #17: shadow compare end to end (~3 min); figures in docs/cutover.md
+stress-cutover: install  ## issue #17: shadow compare end to end (~4 min); figures in docs/cutover.md
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	timeout --signal=INT 900 $(BIN)/python -m stress.cutover
 

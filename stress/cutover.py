@@ -1,4 +1,4 @@
-"""`make stress-cutover` (issue #17): the shadow compare end to end, about three minutes.
+"""`make stress-cutover` (issue #17): the shadow compare end to end, about four minutes.
 
 One database (STRESS_CUTOVER_DATABASE, default `gw_cutover`, recreated) seeded as for the soak.
 The legacy is played by a second gateway (gunicorn, LEGACY_URL unset) on the same database. The
@@ -9,6 +9,7 @@ and health), paced at one rate for every run:
     baseline     LEGACY_URL unset (run first and last: their spread is the noise)
     shadow       every legacy act with a read handler in shadow, the rest served: the cost of
                  the compare on the client path
+    shadow-10%   the same with SHADOW_SAMPLE_RATE=0.1
     shadow-all   `*=shadow`: reads compared, writes forwarded to the legacy (the runbook's
                  first step)
 
@@ -24,8 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.run import process_cpu_seconds
 from stress.common import (
     Gateway,
+    Seed,
     call,
     database_url,
     ensure_shared_mariadb,
@@ -45,6 +48,7 @@ WARMUP_SECONDS = 2
 FLOWS = 20
 # health reports the answering process's memory: per process by nature, never the same twice
 KNOWN = "health:data.*memory*"
+SHADOW_RUNS = ("shadow", "shadow-10%", "shadow-all")
 
 
 def read_acts() -> list[str]:
@@ -64,9 +68,11 @@ def configurations(legacy_port: int) -> dict[str, dict[str, str]]:
         "SHADOW_KNOWN_DIVERGENCES": KNOWN,
     }
     reads = ",".join(f"{act}=shadow" for act in read_acts())
+    shadow = {**legacy, "LEGACY_ACT_MODES": f"*=serve,{reads}"}
     return {
         "baseline": {},
-        "shadow": {**legacy, "LEGACY_ACT_MODES": f"*=serve,{reads}"},
+        "shadow": shadow,
+        "shadow-10%": {**shadow, "SHADOW_SAMPLE_RATE": "0.1"},
         "shadow-all": {**legacy, "LEGACY_ACT_MODES": "*=shadow"},
         "baseline-again": {},
     }
@@ -109,8 +115,19 @@ def shadow_figures(report: dict[str, Any], seconds: float) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(*gateways: Gateway) -> list[float]:
+    """CPU seconds (user + system) of each gateway's workers so far."""
+    return [sum(map(process_cpu_seconds, gateway.worker_pids())) for gateway in gateways]
+
+
 def one_run(
-    name: str, url: str, extra: dict[str, str], env: dict[str, str], token: str, rate: float
+    name: str,
+    url: str,
+    extra: dict[str, str],
+    env: dict[str, str],
+    seeded: Seed,
+    rate: float,
+    legacy: Gateway,
 ) -> dict[str, Any]:
     state = Path(tempfile.mkdtemp(prefix=f"gw-cutover-{name}-"))
     gateway = start_gateway(
@@ -121,8 +138,12 @@ def one_run(
         if extra:
             reset(state)
         log(f"cutover: {name} at {rate} req/s for {SECONDS}s")
+        before = cpu_seconds(gateway, legacy)
         result = run_wrk(gateway.port, SECONDS, env, rate)
-        report = settle(gateway, token) if extra else None
+        used = [
+            after - start for after, start in zip(cpu_seconds(gateway, legacy), before, strict=True)
+        ]
+        report = settle(gateway, seeded.token) if extra else None
         tracebacks = gateway.tracebacks()
     finally:
         gateway.stop()
@@ -131,6 +152,11 @@ def one_run(
         "requests": result["requests"],
         "errors": errors_of(result),
         "latency_ms": result["latency_ms"],
+        # per client request: the gateway's workers, and the second gateway playing the legacy
+        "cpu_ms_per_request": {
+            side: round(seconds * 1000 / max(result["requests"], 1), 2)
+            for side, seconds in zip(("gateway", "legacy"), used, strict=True)
+        },
         "statuses": result["statuses"],
         "tracebacks": tracebacks,
     }
@@ -151,19 +177,26 @@ def summarise(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     base = [runs["baseline"]["latency_ms"]["p99"], runs["baseline-again"]["latency_ms"]["p99"]]
     noise = round(abs(base[0] - base[1]), 2)
     reference = sum(base) / 2
-    added = {
-        name: round(runs[name]["latency_ms"]["p99"] - reference, 2)
-        for name in ("shadow", "shadow-all")
+    cpu = [runs[name]["cpu_ms_per_request"]["gateway"] for name in ("baseline", "baseline-again")]
+    added = {name: round(runs[name]["latency_ms"]["p99"] - reference, 2) for name in SHADOW_RUNS}
+    added_cpu = {
+        name: round(runs[name]["cpu_ms_per_request"]["gateway"] - sum(cpu) / 2, 2)
+        for name in SHADOW_RUNS
     }
     problems = [f"{name}: {run['errors']} errors" for name, run in runs.items() if run["errors"]]
     problems += [f"{name}: tracebacks" for name, run in runs.items() if run["tracebacks"]]
-    for name in ("shadow", "shadow-all"):
+    for name in SHADOW_RUNS:
         shadow = runs[name].get("shadow")
         if not shadow or not shadow["compared"]:
             problems.append(f"{name}: no comparison")
         elif shadow["different"]:
             problems.append(f"{name}: {shadow['different']} differences between two gateways")
-    return {"baseline_p99_noise_ms": noise, "added_p99_ms": added, "problems": problems}
+    return {
+        "baseline_p99_noise_ms": noise,
+        "added_p99_ms": added,
+        "added_gateway_cpu_ms_per_request": added_cpu,
+        "problems": problems,
+    }
 
 
 def main() -> dict[str, Any]:
@@ -181,7 +214,7 @@ def main() -> dict[str, Any]:
             probe.stop()
         rate = round(peak["per_second"] * FRACTION, 1)
         runs = {
-            name: one_run(name, url, extra, env, seeded.token, rate)
+            name: one_run(name, url, extra, env, seeded, rate, legacy)
             for name, extra in configurations(legacy.port).items()
         }
     finally:
