@@ -2,6 +2,7 @@
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,10 +13,10 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
-from backend import cutover, pooling, transactions, web
+from backend import additive, cutover, pooling, transactions, web
 from backend.cli import register_commands
 from backend.db import db
-from backend.dispatch import resolve, view
+from backend.dispatch import resolve, script_view, view
 from backend.error_handlers import register_error_handlers
 from backend.registry import registry
 from backend.resilience import DB_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_READ_TIMEOUT
@@ -38,12 +39,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
+        additive.ensure()
     import handlers  # noqa: F401  (registers every act)
 
     register_routes(app)
     register_error_handlers(app)
     web.install(app)
-    cutover.install(app, resolve, registry.acts)
+    cutover.install(app, web.GATEWAY, resolve, registry.acts)
     register_commands(app)
     configure_logging(app)
     if app.config.get("PROXY_COUNT"):
@@ -95,12 +97,17 @@ def tune_engine(engine: Engine) -> None:
 
 
 def register_routes(app: Flask) -> None:
-    """One catch-all: every mount and URL form reaches the dispatcher, whatever the method."""
+    """One catch-all: every mount and URL form reaches the dispatcher, whatever the method.
+    A legacy script's own path under each mount is more specific, so it wins."""
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
-    app.url_map.add(Rule("/", endpoint="gateway", defaults={"rest": ""}))
-    app.url_map.add(Rule("/<path:rest>", endpoint="gateway"))
-    app.view_functions["gateway"] = view
+    app.url_map.add(Rule("/", endpoint=web.GATEWAY, defaults={"rest": ""}))
+    app.url_map.add(Rule("/<path:rest>", endpoint=web.GATEWAY))
+    app.view_functions[web.GATEWAY] = view
+    for path, script in registry.scripts.items():
+        for mount in app.config["MOUNTS"]:
+            app.url_map.add(Rule(mount + path, endpoint=path))
+        app.view_functions[path] = partial(script_view, script)
 
 
 def configure_logging(app: Flask) -> None:

@@ -11,6 +11,7 @@ from handlers import (  # noqa: F401
     flows,
     folders,
     mcp,
+    mcp_token,
     projects,
     system,
     users,

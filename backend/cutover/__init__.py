@@ -22,15 +22,17 @@ def state_dir(app: Flask) -> Path:
     return Path(app.config.get("CUTOVER_STATE_DIR") or Path(app.instance_path) / "cutover")
 
 
-def install(app: Flask, resolve: Callable[..., Any], known_acts: Iterable[str]) -> None:
-    """Wrap the gateway's one view (`app.view_functions["gateway"]`) with the per-act routing."""
+def install(
+    app: Flask, endpoint: str, resolve: Callable[..., Any], known_acts: Iterable[str]
+) -> None:
+    """Wrap the act router's view (`app.view_functions[endpoint]`) with the per-act routing."""
     if not app.config.get("LEGACY_URL"):
         return
     from backend.cutover.runtime import Cutover
 
     cutover = Cutover(app, frozenset(known_acts), state_dir(app))
     app.extensions[EXTENSION] = cutover
-    app.view_functions["gateway"] = cutover.routed(app.view_functions["gateway"], resolve)
+    app.view_functions[endpoint] = cutover.routed(app.view_functions[endpoint], resolve)
     app.after_request(cutover.after_request)
 
 
