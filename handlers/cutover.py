@@ -2,10 +2,12 @@
 
 from flask import current_app
 
-from backend import cutover
-from backend.auth import OPTIONAL, require_operator
-from backend.errors import NotFound
-from backend.registry import Call, Reply, action, registry
+from backend.auth.access import require_operator
+from backend.auth.callers import OPTIONAL
+from backend.core.call import Call, Reply
+from backend.core.errors import NotFound
+from backend.core.registry import action
+from backend.web import cutover
 
 
 @action("/cutover/report", acts=("cutover_report",), auth=OPTIONAL, summary="Cut-over report")
@@ -15,4 +17,4 @@ def cutover_report(call: Call) -> Reply:
     require_operator(call)
     if not current_app.config.get("LEGACY_URL"):
         raise NotFound("Cut-over is not configured")
-    return Reply(cutover.readiness(current_app, registry), "Cut-over readiness report")
+    return Reply(cutover.readiness(current_app), "Cut-over readiness report")

@@ -54,9 +54,9 @@ SHADOW_RUNS = ("shadow", "shadow-10%", "shadow-all")
 def read_acts() -> list[str]:
     """Every legacy act with a read handler (the report's `read` and `mixed` kinds)."""
     import handlers  # noqa: F401  (registers every act)
-    from backend.cutover.modes import LEGACY_PATHS
-    from backend.cutover.report import act_kinds
-    from backend.registry import registry
+    from backend.core.registry import registry
+    from backend.web.cutover.modes import LEGACY_PATHS
+    from backend.web.cutover.report import act_kinds
 
     kinds = act_kinds(registry.actions(), registry.acts)
     return [act for act in LEGACY_PATHS if kinds[act] != "write"]
@@ -167,7 +167,7 @@ def one_run(
 
 def reset(state: Path) -> None:
     """`flask cutover reset` for the warm-up's counts: the marker makes live workers start over."""
-    from backend.cutover.stats import reset as reset_counts
+    from backend.web.cutover.stats import reset as reset_counts
 
     reset_counts(state)
     time.sleep(1.5)  # every worker flushes (and so drops its counts) at least once a second

@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
-from backend.cutover.compare import (
+from backend.web.cutover.compare import (
     MAX_DIFFERENCES,
     compare,
     envelope_of,
     parse_known,
 )
-from backend.cutover.masking import MAX_CHARS, shown
+from backend.web.cutover.masking import MAX_CHARS, shown
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJlLWJ5dGVz"
 

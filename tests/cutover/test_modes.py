@@ -6,8 +6,10 @@ from typing import Any
 import pytest
 
 import handlers  # noqa: F401  (registers every act)
-from backend import create_app, dispatch
-from backend.cutover.modes import (
+from backend import create_app
+from backend.core.registry import registry
+from backend.web import view
+from backend.web.cutover.modes import (
     LEGACY_PATHS,
     PROXY,
     SERVE,
@@ -15,7 +17,6 @@ from backend.cutover.modes import (
     legacy_act,
     parse_modes,
 )
-from backend.registry import registry
 from config import ConfigError
 from tests.conftest import gateway_config
 from tests.test_database_down import UNREACHABLE
@@ -117,7 +118,7 @@ def test_credentials_in_legacy_url_never_reach_the_error_message(tmp_path: Path)
 
 def test_modes_are_ignored_while_legacy_url_is_unset(tmp_path: Path) -> None:
     app = start(tmp_path, LEGACY_URL=None, LEGACY_ACT_MODES="flow=nonsense")
-    assert app.view_functions["gateway"] is dispatch.view
+    assert app.view_functions["gateway"] is view.view
     assert "cutover" not in app.extensions
 
 

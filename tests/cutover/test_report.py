@@ -11,11 +11,12 @@ import pytest
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from backend import create_app, dispatch
-from backend.cutover.compare import Comparison, Difference
-from backend.cutover.modes import LEGACY_PATHS
-from backend.cutover.report import build, verdict
-from backend.cutover.stats import Stats, load, merge, new_act
+from backend import create_app
+from backend.web import view
+from backend.web.cutover.compare import Comparison, Difference
+from backend.web.cutover.modes import LEGACY_PATHS
+from backend.web.cutover.report import build, verdict
+from backend.web.cutover.stats import Stats, load, merge, new_act
 from tests.conftest import gateway_config
 from tests.cutover.conftest import MOUNT, GatewayMaker, LegacyStub, drained, report_row
 from tests.factories import Factory
@@ -198,7 +199,7 @@ def test_help_names_the_mode_of_every_legacy_act(tmp_path: Path) -> None:
 def test_without_legacy_url_nothing_of_the_cutover_is_installed() -> None:
     app = create_app(gateway_config(UNREACHABLE))
     baseline = create_app(gateway_config(UNREACHABLE, LEGACY_URL=legacy_url()))
-    assert app.view_functions["gateway"] is dispatch.view
+    assert app.view_functions["gateway"] is view.view
     assert "cutover" not in app.extensions
     assert len(app.after_request_funcs[None]) == len(baseline.after_request_funcs[None]) - 1
     assert "cutover" not in app.test_client().get(MOUNT + "?act=help").json["data"]
@@ -208,10 +209,30 @@ def test_without_legacy_url_neither_the_client_nor_the_cutover_metrics_are_loade
     probe = (
         "import sys; from backend import create_app; from prometheus_client import generate_latest;"
         "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://'});"
-        "print('urllib3' in sys.modules, 'backend.cutover.runtime' in sys.modules,"
+        "print('urllib3' in sys.modules, 'backend.web.cutover.runtime' in sys.modules,"
         " b'gassapi_shadow' in generate_latest())"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.split() == ["False", "False", "False"]
+
+
+def test_flask_acts_names_who_answers_each_act_and_method(tmp_path: Path) -> None:
+    config = gateway_config(
+        UNREACHABLE,
+        LEGACY_URL=legacy_url(),
+        LEGACY_ACT_MODES="*=shadow,login=proxy",
+        CUTOVER_STATE_DIR=str(tmp_path),
+    )
+    runner = create_app(config).test_cli_runner()
+    routes = {
+        tuple(line.split()[:2]): line.split()[-1]
+        for line in runner.invoke(args=["acts"]).output.splitlines()[2:]
+    }
+    assert routes[("flow", "GET")] == "shadow"
+    assert routes[("flow", "PUT")] == "proxy"  # writes of a shadowed act stay with the legacy
+    assert routes[("login", "POST")] == "proxy"
+    assert routes[("flow_status_history", "GET")] == "serve"  # the gateway's own act
+    plain = create_app(gateway_config(UNREACHABLE)).test_cli_runner().invoke(args=["acts"])
+    assert "cut-over" not in plain.output
