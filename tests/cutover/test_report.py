@@ -178,15 +178,20 @@ def test_cli_reset_starts_every_count_again(
     assert next(r for r in report["acts"] if r["act"] == "health")["requests"] == 0
 
 
-def test_help_names_the_mode_of_every_legacy_act(tmp_path: Path) -> None:
+def offline_gateway(state: Path) -> Flask:
+    """`*=shadow,login=proxy` in front of a legacy that is never called, without a database."""
     config = gateway_config(
         UNREACHABLE,
         LEGACY_URL=legacy_url(),
         LEGACY_ACT_MODES="*=shadow,login=proxy",
-        CUTOVER_STATE_DIR=str(tmp_path),
+        CUTOVER_STATE_DIR=str(state),
     )
+    return create_app(config)
+
+
+def test_help_names_the_mode_of_every_legacy_act(tmp_path: Path) -> None:
     data = (
-        create_app(config)
+        offline_gateway(tmp_path)
         .test_client()
         .get(MOUNT + "?act=help&x=1", headers={"X-GassAPI-Shadow": "1"})
         .json["data"]
@@ -219,13 +224,7 @@ def test_without_legacy_url_neither_the_client_nor_the_cutover_metrics_are_loade
 
 
 def test_flask_acts_names_who_answers_each_act_and_method(tmp_path: Path) -> None:
-    config = gateway_config(
-        UNREACHABLE,
-        LEGACY_URL=legacy_url(),
-        LEGACY_ACT_MODES="*=shadow,login=proxy",
-        CUTOVER_STATE_DIR=str(tmp_path),
-    )
-    runner = create_app(config).test_cli_runner()
+    runner = offline_gateway(tmp_path).test_cli_runner()
     routes = {
         tuple(line.split()[:2]): line.split()[-1]
         for line in runner.invoke(args=["acts"]).output.splitlines()[2:]
