@@ -7,7 +7,7 @@ GATEWAY_TEST_MYSQL_URL ?= mysql+pymysql://root@127.0.0.1:3306/gateway_test?chars
 
 export HOST PORT GATEWAY_TEST_MYSQL_URL
 
-.PHONY: install run test lint format bench stress fuzz clean
+.PHONY: install run test lint format bench stress stress-cutover fuzz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ stress: install  ## concurrency (~20 s), database outage (~2 min), soak (STRESS_
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	@command -v mariadb-install-db >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; }
 	timeout --signal=INT $$(( STRESS_SOAK_SECONDS + 600 )) $(BIN)/python -m stress.run
+
+stress-cutover: install  ## issue #17: shadow compare end to end (~4 min); figures in docs/cutover.md
+	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+	timeout --signal=INT 900 $(BIN)/python -m stress.cutover
 
 fuzz: install  ## schemathesis against the live OpenAPI document (~2 min)
 	$(BIN)/pip install --quiet -r stress/requirements.txt

@@ -17,7 +17,7 @@ from backend.db import db, pooling, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
-from backend.web import hooks
+from backend.web import cutover, hooks
 from backend.web.error_handlers import register_error_handlers
 from backend.web.view import script_view, view
 from config import ENV_FILE, ConfigError, instance_secrets, load_config
@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_routes(app)
     register_error_handlers(app)
     hooks.install(app)
+    cutover.install(app)
     register_commands(app)
     configure_logging(app)
     if app.config.get("PROXY_COUNT"):

@@ -19,4 +19,5 @@ from handlers import projects  # noqa: F401
 from handlers import mcp  # noqa: F401
 from handlers import mcp_token  # noqa: F401
 from handlers import system  # noqa: F401
+from handlers import cutover  # noqa: F401
 # isort: on

@@ -1,6 +1,5 @@
 """`help` (the registry's own table) and `health` (really asks the database)."""
 
-import hmac
 import resource
 from functools import cache
 from pathlib import Path
@@ -10,16 +9,17 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from backend.auth.access import holds_metrics_token, require_operator
 from backend.auth.callers import OPTIONAL
 from backend.core.call import Call, Raw, Reply
-from backend.core.errors import NotAuthenticated, NotFound, ServiceUnavailable
+from backend.core.errors import NotFound, ServiceUnavailable
 from backend.core.registry import METHODS, Action, action, registry
 from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.wire import format_datetime
 from backend.models import additive
 from backend.ops.version import __version__
-from backend.web import metrics
+from backend.web import cutover, metrics
 
 HELP_EXAMPLES = (
     {"description": "Get API help", "url": "?act=help"},
@@ -57,7 +57,7 @@ def help_document() -> dict[str, Any]:
 
 @action("/", acts=("help",), summary="API documentation")
 def help_(call: Call) -> Reply:
-    return Reply(help_document(), "API Documentation")
+    return Reply(cutover.help_section(help_document()), "API Documentation")
 
 
 def memory() -> tuple[int, int]:
@@ -101,21 +101,8 @@ def health(call: Call) -> Reply:
 @action("/metrics", acts=("metrics",), auth=OPTIONAL, summary="Prometheus metrics")
 def metrics_endpoint(call: Call) -> Raw:
     """Enabled by METRICS_ENABLED; guarded by METRICS_TOKEN when set, else any user token."""
-    config = current_app.config
-    if not config["METRICS_ENABLED"]:
+    if not current_app.config["METRICS_ENABLED"]:
         raise NotFound("Metrics are disabled")
-    if config.get("METRICS_TOKEN"):
-        if not holds_metrics_token(call):
-            raise NotAuthenticated()
-    elif call.user is None:
-        raise NotAuthenticated()
+    require_operator(call)
     body, content_type = metrics.exposition()
     return Raw(body, content_type)
-
-
-def holds_metrics_token(call: Call) -> bool:
-    """The operator's scrape token (METRICS_TOKEN) came as the Bearer token; constant time."""
-    expected = current_app.config.get("METRICS_TOKEN")
-    if not expected:
-        return False
-    return hmac.compare_digest((call.token or "").encode(), expected.encode())

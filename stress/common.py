@@ -279,9 +279,16 @@ def engine_for(url: str) -> Engine:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free local port: within STRESS_PORT_RANGE (`LOW-HIGH`) when set, else any."""
+    low, _, high = os.environ.get("STRESS_PORT_RANGE", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise SystemExit(f"no free port in STRESS_PORT_RANGE {low}-{high}")
 
 
 @dataclass

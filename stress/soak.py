@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stress.common import (
+    Seed,
     database_url,
     ensure_shared_mariadb,
     log,
@@ -80,6 +81,15 @@ def sample(pids: list[int]) -> dict[int, int]:
     return {pid: vm_rss_kib(pid) for pid in pids}
 
 
+def mix_env(seeded: Seed) -> dict[str, str]:
+    """What stress/mix.lua reads: the token, the flows and the project."""
+    return {
+        "GW_TOKEN": seeded.token,
+        "GW_FLOWS": ",".join(seeded.flow_ids),
+        "GW_PROJECT": seeded.project_id,
+    }
+
+
 def errors_of(result: dict[str, Any]) -> int:
     socket_errors = sum(v for k, v in result["errors"].items() if k != "status")
     non_2xx = sum(v for k, v in result["statuses"].items() if not k.startswith("2"))
@@ -90,11 +100,7 @@ def main() -> dict[str, Any]:
     ensure_shared_mariadb()
     url = database_url(os.environ.get("STRESS_DATABASE", "gw_stress"))
     seeded = seed(url, FLOWS)
-    env = {
-        "GW_TOKEN": seeded.token,
-        "GW_FLOWS": ",".join(seeded.flow_ids),
-        "GW_PROJECT": seeded.project_id,
-    }
+    env = mix_env(seeded)
     gateway = start_gateway(url, workers=WORKERS)
     try:
         log(f"soak: measuring maximum throughput for {MAX_SECONDS}s ({WORKERS} workers)")

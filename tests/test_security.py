@@ -28,6 +28,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+import backend.auth.access
 import handlers.system
 import handlers.users
 from backend import create_app
@@ -602,7 +603,7 @@ def test_the_metrics_token_is_compared_in_constant_time(
     app: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app.config.update(METRICS_ENABLED=True, METRICS_TOKEN="scrape-secret-123")
-    compared = count_calls(monkeypatch, handlers.system.hmac, "compare_digest")
+    compared = count_calls(monkeypatch, backend.auth.access.hmac, "compare_digest")
     wrong = client.get("/?act=metrics", headers={"Authorization": "Bearer scrape-secret-124"})
     right = client.get("/?act=metrics", headers={"Authorization": "Bearer scrape-secret-123"})
     assert (wrong.status_code, right.status_code) == (401, 200)

@@ -1,11 +1,13 @@
 """Authorisation: owner or member of a project; an MCP token only ever reaches its own project."""
 
+import hmac
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Select, bindparam, exists, select
 
 from backend.core.call import Call, Caller
-from backend.core.errors import Forbidden, GatewayError
+from backend.core.errors import Forbidden, GatewayError, NotAuthenticated
 from backend.db import db
 from backend.models import MEMBERS, PROJECTS
 
@@ -59,3 +61,20 @@ def require_read_access(call: Call, project_id: str | None, member: bool) -> Non
     """`require_access` when the membership test came as a column of the caller's own statement."""
     if not (member and may_reach(call.user, project_id)):
         raise Forbidden()
+
+
+def holds_metrics_token(call: Call) -> bool:
+    """The operator's scrape token (METRICS_TOKEN) came as the Bearer token; constant time."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        return False
+    return hmac.compare_digest((call.token or "").encode(), expected.encode())
+
+
+def require_operator(call: Call) -> None:
+    """Operator acts (`metrics`, `cutover_report`): METRICS_TOKEN when set, else any user token."""
+    if current_app.config.get("METRICS_TOKEN"):
+        if not holds_metrics_token(call):
+            raise NotAuthenticated()
+    elif call.user is None:
+        raise NotAuthenticated()

@@ -1,8 +1,9 @@
 """`flask acts`: every act, as `flask routes` lists routes: where it lands and how it is checked.
 
 One row per act and method: the act, the HTTP method, the internal path, the handler with its
-`file:line`, the input schema and the authentication. Acts are aliases of a path and the method
-picks the handler, so `GET ?act=flow_create` runs `flow_list`: such rows are marked `*`.
+`file:line`, the input schema and the authentication (and, while LEGACY_URL is set, who answers:
+`serve`, `proxy` or `shadow`, docs/cutover.md). Acts are aliases of a path and the method picks
+the handler, so `GET ?act=flow_create` runs `flow_list`: such rows are marked `*`.
 """
 
 import inspect
@@ -10,11 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from backend.core.registry import METHODS, Action, registry
+from backend.web import cutover
 
 COLUMNS = ("act", "method", "path", "handler", "file:line", "schema", "auth")
+CUTOVER_COLUMN = "cut-over"
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_NAME = "* the act runs a handler of another name: the path's acts share it, the method picks"
 
@@ -46,6 +50,7 @@ def rows(only: str | None = None) -> Iterator[tuple[str, ...]]:
             if action is None:
                 continue
             other = action.name != act.replace("-", "_")
+            route = cutover.route_of(current_app, act, action)
             yield (
                 act,
                 method,
@@ -54,14 +59,16 @@ def rows(only: str | None = None) -> Iterator[tuple[str, ...]]:
                 location(action),
                 action.schema.__name__ if action.schema else "-",
                 auth_label(action.auth),
+                *((route,) if route else ()),
             )
 
 
 def render(table: list[tuple[str, ...]]) -> str:
-    widths = [max(len(row[i]) for row in [COLUMNS, *table]) for i in range(len(COLUMNS))]
+    columns = COLUMNS + (CUTOVER_COLUMN,) * (len(table[0]) - len(COLUMNS))
+    widths = [max(len(row[i]) for row in [columns, *table]) for i in range(len(columns))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [COLUMNS, tuple("-" * width for width in widths), *table]
+        for row in [columns, tuple("-" * width for width in widths), *table]
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import func, select, update
@@ -24,6 +24,8 @@ from backend.models import McpClientToken, User
 from backend.ops.acts import acts_command
 from backend.ops.version import __version__
 from backend.runner import run
+from backend.web import cutover
+from backend.web.cutover.report import TABLE_COLUMNS, details
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
 FLOW_COLUMNS = ("id", "name", "is_active", "folder_id", "updated_at")
@@ -117,6 +119,7 @@ tokens = AppGroup("tokens", help="MCP project tokens: create, list, revoke, mint
 members = AppGroup("members", help="Project members: list, add, remove, leave.")
 MCP_TOKEN_COLUMNS = ("id", "created_by_email", "created_at", "expires_at", "is_active", "alive")
 MEMBER_COLUMNS = ("user_id", "email", "name", "role", "joined_at")
+cutover_group = AppGroup("cutover", help="Cut-over from the legacy backend (docs/cutover.md).")
 
 
 @flows.command("list")
@@ -299,6 +302,29 @@ def members_leave(project: str, as_json: bool, as_email: str | None) -> None:
     show(reply, as_json, ("project_id", "user_id"))
 
 
+@cutover_group.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option(
+    "--min-comparisons",
+    type=click.IntRange(min=1),
+    help="Comparisons an act needs to be ready (default SHADOW_MIN_COMPARISONS).",
+)
+def cutover_report(as_json: bool, min_comparisons: int | None) -> None:
+    """Per legacy act: mode, requests, comparisons, differences, legacy errors, verdict."""
+    report = cutover.readiness(current_app, min_comparisons)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(table(report["acts"], (*TABLE_COLUMNS, "verdict")))
+    click.echo(details(report))
+
+
+@cutover_group.command("reset")
+def cutover_reset() -> None:
+    """Start counting again from zero (every process of this CUTOVER_STATE_DIR)."""
+    click.echo(f"removed {cutover.reset_counts(current_app)} count file(s)")
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
@@ -324,5 +350,14 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, add_indexes_command, acts_command, flows, users, tokens, members):
+    for command in (
+        init_db,
+        add_indexes_command,
+        acts_command,
+        flows,
+        users,
+        tokens,
+        members,
+        cutover_group,
+    ):
         app.cli.add_command(command)

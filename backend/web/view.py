@@ -16,9 +16,10 @@ from backend.web.credentials import caller_for, header_token
 from backend.web.hooks import RequestInfo, request_info
 
 
-def view(rest: str = "") -> FlaskResponse:
+def view(rest: str = "", resolved: tuple[Action, dict[str, str]] | None = None) -> FlaskResponse:
+    """`resolved`: the resolution a wrapper of this view already made (the cut-over)."""
     info = request_info()
-    action, args = resolve(request, info)
+    action, args = resolved or resolve(request, info)
     info.action, info.args = action, args
     with reads_only(action.read_only):
         call = build_call(request, action, args, info)
