@@ -11,7 +11,7 @@ from flask import Request, current_app, g, request
 from flask import Response as FlaskResponse
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from backend import envelope
+from backend import envelope, metrics
 from backend.auth import AuthFailure, AuthPolicy, authenticate, bearer_token
 from backend.db import db
 from backend.errors import (
@@ -26,6 +26,7 @@ from backend.registry import METHODS, Action, BodySource, Call, Client, Raw, Rep
 from backend.resilience import (
     DEFAULT_LOCK_WAIT_TIMEOUT,
     DEFAULT_RETRY_DEADLINE,
+    error_code,
     is_retryable,
 )
 from backend.transactions import reads_only
@@ -250,6 +251,7 @@ def run(action: Action, call: Call) -> Any:
                 raise
             if not retry_fits(time.monotonic() - started, config):
                 raise
+            metrics.retried(g.get("act"), error_code(exc))
             time.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -23,11 +23,21 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 
+RETRIES = Counter(
+    "gassapi_db_retries_total",
+    "Whole-handler re-runs after a deadlock, lock wait timeout or Galera certification failure",
+    ["act", "code"],
+)
+
 
 def observe(act: str | None, method: str, status: int, seconds: float) -> None:
     label = act or "-"
     REQUESTS.labels(label, method, str(status)).inc()
     LATENCY.labels(label).observe(seconds)
+
+
+def retried(act: str | None, code: int | None) -> None:
+    RETRIES.labels(act or "-", str(code or "-")).inc()
 
 
 def exposition() -> tuple[bytes, str]:
