@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
-from backend import pooling, transactions, web
+from backend import galera, pooling, transactions, web
 from backend.cli import register_commands
 from backend.db import db
 from backend.dispatch import view
@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
+        galera.install(db.engine, int(app.config.get("DB_WSREP_SYNC_WAIT", 1)))
     import handlers  # noqa: F401  (registers every act)
 
     register_routes(app)
