@@ -19,6 +19,7 @@ from backend.errors import GatewayError, ValidationFailed
 from backend.indexes import add_indexes
 from backend.models import User
 from backend.registry import Action, Call, Caller, Client, Raw, Reply
+from backend.tables import create_missing
 from backend.version import __version__
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
@@ -174,7 +175,7 @@ def tokens_mcp_create(project: str, as_json: bool, as_email: str | None) -> None
 @with_appcontext
 def init_db() -> None:
     """Create missing tables; never alters an existing one."""
-    db.create_all()
+    create_missing(db.engine, db.metadata)
     click.echo("database ready")
 
 

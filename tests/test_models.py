@@ -402,6 +402,69 @@ def test_create_all_on_legacy_schema_alters_no_legacy_table(legacy_app: Flask) -
     assert show_create(db.engine, LEGACY_TABLES) == before
 
 
+def gateway_app(url: URL) -> Flask:
+    from backend import create_app
+    from tests.conftest import gateway_config
+
+    return create_app(gateway_config(url.render_as_string(hide_password=False)))
+
+
+def ddl_of_init_db(app: Flask) -> list[str]:
+    """The DDL statements one `init-db` sends."""
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("CREATE", "ALTER", "DROP")):
+            sent.append(statement.strip())
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", keep)
+        result = app.test_cli_runner().invoke(args=["init-db"])
+        event.remove(db.engine, "before_cursor_execute", keep)
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert "database ready" in result.output
+    return sent
+
+
+def test_init_db_on_legacy_schema_creates_flow_executions_in_one_statement(
+    legacy_mysql: URL, legacy_engine: Engine
+) -> None:
+    """On Galera each DDL statement is its own cluster-wide event: a CREATE INDEX following the
+    CREATE TABLE raced other nodes' writes to the parent tables (docs/scaling.md)."""
+    ddl = ddl_of_init_db(gateway_app(legacy_mysql))
+
+    assert len(ddl) == 1
+    assert ddl[0].startswith("CREATE TABLE flow_executions")
+    indexes = {index["name"] for index in inspect(legacy_engine).get_indexes("flow_executions")}
+    assert indexes == {index.name for index in models.FlowExecution.__table__.indexes}
+    parents = {
+        fk["referred_table"] for fk in inspect(legacy_engine).get_foreign_keys("flow_executions")
+    }
+    assert parents == {"flows", "projects"}
+
+
+def test_init_db_builds_the_same_table_as_create_all(legacy_mysql: URL, legacy_app: Flask) -> None:
+    ddl_of_init_db(gateway_app(legacy_mysql))
+    by_init_db = show_create(db.engine, ("flow_executions",))
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE flow_executions"))
+
+    db.create_all()
+
+    by_create_all = show_create(db.engine, ("flow_executions",))
+    assert canonical_create(by_init_db["flow_executions"]) == canonical_create(
+        by_create_all["flow_executions"]
+    )
+
+
+def test_init_db_sends_no_ddl_when_every_table_exists(legacy_mysql: URL) -> None:
+    app = gateway_app(legacy_mysql)
+    ddl_of_init_db(app)
+
+    assert ddl_of_init_db(app) == []
+
+
 def test_models_write_and_read_legacy_schema(legacy_app: Flask) -> None:
     db.create_all()
     wanted = (models.User, models.Project, models.Folder, models.Flow)
