@@ -22,8 +22,9 @@ def index_clause(index: Index, dialect: Dialect) -> str:
 
 
 def create_statement(table: Table, dialect: Dialect) -> str:
-    """The table's CREATE TABLE with its indexes inside (MySQL/MariaDB syntax)."""
-    statement = str(CreateTable(table).compile(dialect=dialect)).strip()
+    """The table's CREATE TABLE IF NOT EXISTS with its indexes inside (MySQL/MariaDB syntax):
+    two hosts starting at once may both find the table missing, and the second is a no-op."""
+    statement = str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)).strip()
     body_end = statement.rindex("\n)")
     indexes = sorted(table.indexes, key=lambda index: str(index.name))
     inline = "".join(f", \n\t{index_clause(index, dialect)}" for index in indexes)

@@ -20,6 +20,7 @@ from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, sel
 
 from backend import models
 from backend.db import db
+from backend.tables import create_statement
 
 LEGACY_SQL = Path(__file__).with_name("legacy_schema.sql")
 NOW = datetime(2025, 10, 28, 13, 45, 7)
@@ -435,7 +436,7 @@ def test_init_db_on_legacy_schema_creates_flow_executions_in_one_statement(
     ddl = ddl_of_init_db(gateway_app(legacy_mysql))
 
     assert len(ddl) == 1
-    assert ddl[0].startswith("CREATE TABLE flow_executions")
+    assert ddl[0].startswith("CREATE TABLE IF NOT EXISTS flow_executions")
     indexes = {index["name"] for index in inspect(legacy_engine).get_indexes("flow_executions")}
     assert indexes == {index.name for index in models.FlowExecution.__table__.indexes}
     parents = {
@@ -456,6 +457,20 @@ def test_init_db_builds_the_same_table_as_create_all(legacy_mysql: URL, legacy_a
     assert canonical_create(by_init_db["flow_executions"]) == canonical_create(
         by_create_all["flow_executions"]
     )
+
+
+def test_init_db_after_another_created_the_table_is_a_no_op(
+    legacy_mysql: URL, legacy_engine: Engine
+) -> None:
+    """Two hosts starting at once both find the table missing; the later CREATE changes nothing
+    (on Galera the other node's CREATE may not have reached this node's dictionary yet)."""
+    statement = create_statement(models.FlowExecution.__table__, legacy_engine.dialect)
+    with legacy_engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+        before = show_create(legacy_engine, ("flow_executions",))
+        conn.exec_driver_sql(statement)
+
+    assert show_create(legacy_engine, ("flow_executions",)) == before
 
 
 def test_init_db_sends_no_ddl_when_every_table_exists(legacy_mysql: URL) -> None:
