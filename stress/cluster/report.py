@@ -71,9 +71,9 @@ def checks(f: dict[str, Any]) -> list[str]:
                 "n1 killed (SIGKILL) mid-storm",
                 f"{f['failover_requests']} requests: {f['failover_statuses']}; HAProxy marked n1 "
                 f"down {f['failover_marked_down_after_seconds']} s after the kill; 503 "
-                f"unreachable {f['failover_503_unreachable']} (the last "
-                f"{f['failover_503_unreachable_until_seconds']} s after the kill), 503 busy "
-                f"{f['failover_503_busy']} (conflicts whose retries ran out); **lost "
+                f"«unreachable» {f['failover_503_at_kill']} at the kill and "
+                f"{f['failover_503_at_rejoin']} at the rejoin (the donor out of rotation), 503 "
+                f"«busy» {f['failover_503_busy']} (conflicts whose retries ran out); **lost "
                 f"acknowledged writes {f['failover_lost_writes']}** of "
                 f"{f['failover_acknowledged_writes']} (audit replay on every node, nodes "
                 f"identical {f['failover_nodes_identical']}); applied but answered 503 "

@@ -64,6 +64,9 @@ ROUNDS = int(os.environ.get("STRESS_CLUSTER_ROUNDS", "20"))
 
 
 def interrupted(signum: int, _frame: Any) -> None:
+    """The first Ctrl-C or SIGTERM stops the run; later ones cannot cut the clean-up short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -293,6 +296,7 @@ def measure_throughput(
 
 def main() -> dict[str, Any]:
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     busy = [port for port in NODE_PORTS if server_answers(f"mysql+pymysql://root@127.0.0.1:{port}")]
     if busy:
         raise SystemExit(f"something already answers on {busy}: a cluster left by a killed run?")

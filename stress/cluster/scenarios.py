@@ -343,18 +343,33 @@ def busy(answer: Answer) -> bool:
     return answer.status == 503 and isinstance(body, dict) and body.get("message") == DATABASE_BUSY
 
 
+def windows(failure: Failure) -> dict[str, tuple[float, float]]:
+    """The two switches: the node taken out, and the rejoin (its donor leaves the rotation for
+    a moment: the clustercheck counts only Synced nodes, and HAProxy cuts their sessions)."""
+    return {
+        "kill": (failure.killed, failure.marked_down + GRACE),
+        "rejoin": (failure.restarted, failure.marked_up + GRACE),
+    }
+
+
+def switch_of(answer: Answer, failure: Failure) -> str | None:
+    for name, (start, end) in windows(failure).items():
+        if start <= answer.ended and answer.started <= end:
+            return name
+    return None
+
+
 def switch_problems(answers: Sequence[tuple[str, Answer]], failure: Failure) -> list[str]:
-    """2xx and 503 only; "database unreachable" only from the kill until HAProxy has taken the
-    node out (plus a grace); "database busy" (a conflict whose retries ran out) at any time."""
+    """2xx and 503 only; "database unreachable" only during a switch; "database busy" (a
+    conflict whose retries ran out) at any time."""
     found = []
     for kind, answer in answers:
-        during = failure.killed <= answer.ended and answer.started <= failure.marked_down + GRACE
         if answer.status == 0:
             found.append(f"{answer.tag}: no answer ({answer.error})")
         elif not answer.is_envelope:
             found.append(f"{answer.tag}: {answer.status} without the envelope")
-        elif answer.status == 503 and not during and not busy(answer):
-            found.append(f"{answer.tag} ({kind}): 503 outside the switch: {answer.data}")
+        elif answer.status == 503 and not busy(answer) and switch_of(answer, failure) is None:
+            found.append(f"{answer.tag} ({kind}): 503 outside the switches: {answer.data}")
         elif answer.status != 503 and not 200 <= answer.status < 300:
             found.append(f"{answer.tag} ({kind}): answered {answer.status}")
     return found
@@ -401,11 +416,9 @@ def node_failure(
     return {
         "failover_requests": len(answers),
         "failover_statuses": statuses([a for _, a in answers]),
-        "failover_503_unreachable": len(unavailable),
+        "failover_503_at_kill": sum(switch_of(a, failure) == "kill" for a in unavailable),
+        "failover_503_at_rejoin": sum(switch_of(a, failure) == "rejoin" for a in unavailable),
         "failover_503_busy": sum(busy(a) for _, a in answers),
-        "failover_503_unreachable_until_seconds": round(
-            max((a.ended for a in unavailable), default=failure.killed) - failure.killed, 2
-        ),
         "failover_marked_down_after_seconds": round(failure.marked_down - failure.killed, 2),
         "failover_rejoin_synced_seconds": round(failure.synced - failure.restarted, 2),
         "failover_back_in_haproxy_seconds": round(failure.marked_up - failure.restarted, 2),
