@@ -2,6 +2,7 @@
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +13,12 @@ from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
-from backend import galera, pooling, transactions, web
+from backend import additive, galera, pooling, transactions, web
 from backend.cli import register_commands
 from backend.db import db
-from backend.dispatch import view
+from backend.dispatch import script_view, view
 from backend.error_handlers import register_error_handlers
+from backend.registry import registry
 from backend.resilience import DB_CONNECT_TIMEOUT, DEFAULT_LOCK_WAIT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from config import load_config
 
@@ -38,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
         galera.install(db.engine, int(app.config.get("DB_WSREP_SYNC_WAIT", 1)))
+        additive.ensure()
     import handlers  # noqa: F401  (registers every act)
 
     register_routes(app)
@@ -94,12 +97,17 @@ def tune_engine(engine: Engine) -> None:
 
 
 def register_routes(app: Flask) -> None:
-    """One catch-all: every mount and URL form reaches the dispatcher, whatever the method."""
+    """One catch-all: every mount and URL form reaches the dispatcher, whatever the method.
+    A legacy script's own path under each mount is more specific, so it wins."""
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
-    app.url_map.add(Rule("/", endpoint="gateway", defaults={"rest": ""}))
-    app.url_map.add(Rule("/<path:rest>", endpoint="gateway"))
-    app.view_functions["gateway"] = view
+    app.url_map.add(Rule("/", endpoint=web.GATEWAY, defaults={"rest": ""}))
+    app.url_map.add(Rule("/<path:rest>", endpoint=web.GATEWAY))
+    app.view_functions[web.GATEWAY] = view
+    for path, script in registry.scripts.items():
+        for mount in app.config["MOUNTS"]:
+            app.url_map.add(Rule(mount + path, endpoint=path))
+        app.view_functions[path] = partial(script_view, script)
 
 
 def configure_logging(app: Flask) -> None:

@@ -11,7 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from backend import dispatch, envelope
 from backend.db import db
@@ -19,6 +19,7 @@ from backend.errors import GatewayError, ValidationFailed
 from backend.indexes import add_indexes
 from backend.models import User
 from backend.registry import Action, Call, Caller, Client, Raw, Reply
+from backend.rows import now
 from backend.tables import create_missing
 from backend.version import __version__
 
@@ -116,9 +117,16 @@ tokens = AppGroup("tokens", help="MCP project tokens.")
 @flows.command("list")
 @click.option("--project", required=True, help="Project id.")
 @click.option("--active", is_flag=True, help="Only active flows.")
+@click.option("--inactive", is_flag=True, help="Only inactive flows (status=inactive).")
 @common
-def flows_list(project: str, active: bool, as_json: bool, as_email: str | None) -> None:
-    show(invoke("flows_active" if active else "flows", "GET", project, as_email=as_email), as_json)
+def flows_list(
+    project: str, active: bool, inactive: bool, as_json: bool, as_email: str | None
+) -> None:
+    if active and inactive:
+        raise click.UsageError("--active and --inactive exclude each other")
+    query = {"status": "inactive"} if inactive else None
+    act = "flows_active" if active else "flows"
+    show(invoke(act, "GET", project, as_email=as_email, query=query), as_json)
 
 
 @flows.command("show")
@@ -161,6 +169,28 @@ def users_create(email: str, name: str, password: str, as_json: bool) -> None:
     reply = invoke("register", "POST", data=data)
     user = reply.data.get("user", reply.data) if isinstance(reply.data, dict) else reply.data
     show(Reply(user, reply.message), as_json, ("id", "email", "name", "is_active"))
+
+
+def account_command(name: str, active: int, help_text: str) -> None:
+    """Operator-only: no act may switch an account on or off (a user cannot turn themself off,
+    and a disabled user cannot sign in to turn themself back on)."""
+
+    @users.command(name, help=help_text)
+    @click.argument("email")
+    def command(email: str) -> None:
+        changed = db.session.execute(
+            update(User)
+            .where(func.lower(User.email) == email.lower())
+            .values(is_active=active, updated_at=now())
+        )
+        if changed.rowcount == 0:
+            raise CommandFailed(f"No user with email {email}")
+        db.session.commit()
+        click.echo(f"{email}: {'enabled' if active else 'disabled'}")
+
+
+account_command("enable", 1, "Let a disabled account sign in again.")
+account_command("disable", 0, "Stop an account: its tokens and its projects' MCP tokens fail.")
 
 
 @tokens.command("mcp-create")

@@ -22,7 +22,17 @@ from backend.errors import (
     PayloadTooLarge,
     RouteNotFound,
 )
-from backend.registry import METHODS, Action, BodySource, Call, Client, Raw, Reply, registry
+from backend.registry import (
+    METHODS,
+    Action,
+    BodySource,
+    Call,
+    Client,
+    Raw,
+    Reply,
+    Script,
+    registry,
+)
 from backend.resilience import (
     DEFAULT_LOCK_WAIT_TIMEOUT,
     DEFAULT_RETRY_DEADLINE,
@@ -30,9 +40,12 @@ from backend.resilience import (
     is_retryable,
 )
 from backend.transactions import reads_only
+from backend.validators import php_truthy
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-MULTIPART = "multipart/form-data"
+ROUTING_FIELDS = ("_method",)
+CREDENTIAL_FIELDS = ("token",)
+JSON_OPENERS = (b"{", b"[")
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 FALSY_IDS = (None, "", "0")
 
@@ -54,6 +67,24 @@ def view(rest: str = "") -> FlaskResponse:
         reply.status,
         request_id=g.request_id,
         tz=current_app.config["TZINFO"],
+    )
+
+
+def script_view(script: Script) -> FlaskResponse:
+    """A legacy script (`registry.Script`) at its own URL: the real method only, one transaction."""
+    action = script.action
+    g.action, g.act, g.path_form = action, action.name, "script"
+    if request.method == "OPTIONS":
+        result = Raw(b"", envelope.JSON_TYPE)
+    elif request.method not in action.methods:
+        result = script.refused
+    else:
+        result = run(action, Call(data=partial(script_body, request), client=client_of(request)))
+    return FlaskResponse(
+        result.body,
+        result.status,
+        headers={**result.headers, **script.cors},
+        content_type=result.content_type,
     )
 
 
@@ -153,22 +184,53 @@ def form_fields(req: Request) -> Any:
     return req.form
 
 
-def read_body(req: Request) -> dict[str, Any]:
+def read_body(req: Request, action: Action) -> dict[str, Any]:
     raw = req.get_data(cache=True)
     if len(raw) > current_app.config["MAX_BODY_BYTES"]:
         raise PayloadTooLarge()
-    if (req.method == "POST" and req.mimetype == MULTIPART) or not raw.strip():
-        return {}  # PHP parses a multipart POST itself and leaves php://input empty
+    if not raw.strip():
+        return {}
+    if is_form(req, raw):
+        return form_data(req, action)
+    value = decode_json(raw)
+    if value is None or value == []:
+        return {}  # `[]` is PHP's json_encode([]): the legacy decoded it like `{}`, no fields
+    if not isinstance(value, dict):
+        raise BadRequest("Request body must be a JSON object")
+    return value
+
+
+def decode_json(raw: bytes) -> Any:
     try:
         value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
         refuse_lone_surrogates(raw, value)
     except (ValueError, RecursionError):
         raise InvalidJson() from None
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadRequest("Request body must be a JSON object")
     return value
+
+
+def script_body(req: Request) -> dict[str, Any]:
+    """PHP's `json_decode(php://input, true)` then `if (!$input)`: a falsy or undecodable body is
+    invalid JSON; an object gives its fields, any other truthy value none."""
+    try:
+        value = decode_json(req.get_data(cache=True))
+    except InvalidJson:
+        value = None
+    if not php_truthy(value):
+        raise InvalidJson()
+    return value if isinstance(value, dict) else {}
+
+
+def is_form(req: Request, raw: bytes) -> bool:
+    """A form body; JSON sent under a form type (PHP cURL's default for a string body) is JSON."""
+    return req.mimetype in FORM_TYPES and raw.lstrip()[:1] not in JSON_OPENERS
+
+
+def form_data(req: Request, action: Action) -> dict[str, str]:
+    """The form's fields (first value of each) as the body, minus what is no data: `_method`
+    (routing) and, on an act that authenticates its caller, `token` (a credential)."""
+    skipped = ROUTING_FIELDS + (CREDENTIAL_FIELDS if action.auth is not None else ())
+    return {name: value for name, value in form_fields(req).items() if name not in skipped}
 
 
 def reject_constant(name: str) -> None:
@@ -196,7 +258,7 @@ def schema_instance(schema_cls: type) -> Any:
 
 
 def load_data(req: Request, action: Action) -> dict[str, Any]:
-    body = read_body(req)
+    body = read_body(req, action)
     return schema_instance(action.schema).load(body) if action.schema else body
 
 
@@ -213,6 +275,10 @@ def body_loader(req: Request, action: Action) -> BodySource:
     return partial(load_data, req, action)
 
 
+def client_of(req: Request) -> Client:
+    return Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent"))
+
+
 def build_call(req: Request, action: Action, args: dict[str, str]) -> Call:
     user, token = caller_for(req, action.auth)
     g.user_id = user.user_id if user else None
@@ -221,7 +287,7 @@ def build_call(req: Request, action: Action, args: dict[str, str]) -> Call:
         args=args,
         user=user,
         query=req.args.to_dict(),
-        client=Client(ip=req.remote_addr, user_agent=req.headers.get("User-Agent")),
+        client=client_of(req),
         token=token,
         token_in_header=token is not None and token == header_token(req),
     )

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from backend import envelope
+from backend import additive, envelope
 from backend.db import db
 from backend.errors import (
     GatewayError,
@@ -80,7 +80,12 @@ def on_http_exception(error: HTTPException) -> FlaskResponse:
 
 
 def on_database_error(error: DBAPIError) -> FlaskResponse:
-    """Still locked or deadlocked after the bounded retries: busy; connection-level: unreachable."""
+    """Still locked or deadlocked after the bounded retries: busy; connection-level: unreachable;
+    a gateway table missing (a legacy database): unavailable until it is created."""
+    table = additive.missing_table(error)
+    if table is not None:
+        rollback()  # before any DDL: this transaction may hold locks on the legacy parents
+        return render(additive.table_unavailable(table))
     if is_retryable(error):
         current_app.logger.warning("database busy after retries: %s", error.orig)
         return render(ServiceUnavailable(DATABASE_BUSY))

@@ -3,6 +3,10 @@
 The legacy order and cap stay (`created_at` DESC, at most 100 rows); the optional filters the MCP
 client sends are honoured (the literal string "undefined" means "not given"), and each row gets
 the computed fields the legacy docs promised: `folder_name`, `step_count`, `format_type`.
+
+`is_active` only ever narrows to the active flows: mcp2's `activeOnly: false` sends
+`is_active=false` meaning "not only the active ones", so a false word means no filter (as the
+legacy, which ignored it). Inactive flows alone are asked for with `status=inactive`.
 """
 
 from collections.abc import Mapping
@@ -24,8 +28,44 @@ FOLDERS = Folder.__table__
 MAX_ROWS = 100
 MAX_NUMBER = 2**63 - 1
 NOT_GIVEN = ("", "undefined")
+# PHP's FILTER_VALIDATE_BOOLEAN words (any case), plus JavaScript's `null`, which means "no filter".
 TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off")
+FALSE_WORDS = ("0", "false", "no", "off", "null")
+STATUSES = {"active": 1, "inactive": 0, "all": None}
+LIST_PARAMETERS = (
+    {
+        "name": "is_active",
+        "in": "query",
+        "description": "1, true, yes or on (any case): only active flows. 0, false, no, off, "
+        "null, undefined or empty: no filter, every flow (mcp2's activeOnly: false).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "description": "active, inactive or all (default). Combines with is_active: "
+        "is_active=1&status=inactive lists nothing.",
+        "schema": {"type": "string", "enum": list(STATUSES)},
+    },
+    {
+        "name": "folder_id",
+        "in": "query",
+        "description": "Only the flows of this folder.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "At most this many flows (1 to 100, default 100).",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "Skip this many flows first (default 0).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -66,27 +106,43 @@ def page(query: Mapping[str, str]) -> Page:
     return Page(min(limit or MAX_ROWS, MAX_ROWS), offset or 0)
 
 
-def flag_filter(query: Mapping[str, str], name: str) -> int | None:
-    value = given(query, name)
+def only_active(query: Mapping[str, str]) -> bool:
+    """`is_active`: a true word keeps the active flows only; a false word means every flow."""
+    value = given(query, "is_active")
+    if value is None:
+        return False
+    if value.lower() not in TRUE_WORDS + FALSE_WORDS:
+        raise BadRequest("is_active must be true, false, 1 or 0")
+    return value.lower() in TRUE_WORDS
+
+
+def status_filter(query: Mapping[str, str]) -> int | None:
+    """`status`: active, inactive or all (any case); the `is_active` value to match, or None."""
+    value = given(query, "status")
     if value is None:
         return None
-    if value.lower() not in TRUE_WORDS + FALSE_WORDS:
-        raise BadRequest(f"{name} must be true, false, 1 or 0")
-    return int(value.lower() in TRUE_WORDS)
+    if value.lower() not in STATUSES:
+        raise BadRequest(f"status must be one of: {', '.join(STATUSES)}")
+    return STATUSES[value.lower()]
+
+
+def wanted_states(query: Mapping[str, str], active_only: bool) -> set[int]:
+    """Every `is_active` value a listed flow must have: none, one, or two that contradict."""
+    states = {1} if only_active(query) or active_only else set()
+    status = status_filter(query)
+    return states if status is None else states | {status}
 
 
 def list_query(project_id: str, query: Mapping[str, str], active_only: bool) -> Select[Any]:
-    is_active, folder_id = flag_filter(query, "is_active"), given(query, "folder_id")
+    states, folder_id = wanted_states(query, active_only), given(query, "folder_id")
     statement = (
         select(FLOWS, FOLDERS.c.name.label("folder_name"))
         .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
         .where(FLOWS.c.project_id == project_id)
         .order_by(FLOWS.c.created_at.desc(), FLOWS.c.id.desc())
     )
-    if active_only:
-        statement = statement.where(FLOWS.c.is_active == 1)
-    if is_active is not None:
-        statement = statement.where(FLOWS.c.is_active == is_active)
+    for state in states:
+        statement = statement.where(FLOWS.c.is_active == state)
     if folder_id is not None:
         statement = statement.where(FLOWS.c.folder_id == folder_id)
     return page(query).apply(statement)

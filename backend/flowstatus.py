@@ -20,7 +20,7 @@ from backend.flowformat import activation_problems
 from backend.flowlist import Page
 from backend.models import AuditLog, Flow, FlowExecution
 from backend.registry import Call
-from backend.rows import format_datetime, now, row_dict
+from backend.rows import format_datetime, now, row_dict, utc_timestamp
 
 FLOWS = Flow.__table__
 AUDIT = AuditLog.__table__
@@ -220,13 +220,22 @@ def decoded(text: str | None) -> dict[str, Any]:
 
 
 def history_entry(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The seed's audit entry ("Status Change Tracking"), then the gateway's own keys.
+
+    `old_status`/`new_status` are `is_active` before and after (0 or 1, as the seed shows),
+    `changed_by` the acting user's id, `timestamp` the change in UTC.
+    """
     metadata = decoded(row["metadata"])
     return {
-        "changed_at": format_datetime(row["created_at"]),
-        "user_id": row["user_id"],
+        "event_type": row["action"],
+        "flow_id": row["resource_id"],
         "old_status": decoded(row["old_values"]).get("is_active"),
         "new_status": decoded(row["new_values"]).get("is_active"),
+        "changed_by": row["user_id"],
+        "timestamp": utc_timestamp(row["created_at"]),
         "ip_address": row["ip_address"],
+        "changed_at": format_datetime(row["created_at"]),
+        "user_id": row["user_id"],
         "action": metadata.get("via") or row["action"],
         "reason": metadata.get("reason"),
     }

@@ -129,8 +129,9 @@ def operation(action: Action, method: str) -> dict[str, Any]:
         "x-acts": list(action.acts),
         "responses": responses(action, method),
     }
-    if "<id>" in action.path:
-        op["parameters"] = [PATH_ID]
+    parameters = ([PATH_ID] if "<id>" in action.path else []) + list(action.query)
+    if parameters:
+        op["parameters"] = parameters
     if action.auth is not None:
         op["security"] = [{"bearerAuth": []}, {}] if action.auth.optional else [{"bearerAuth": []}]
     if action.schema is not None and action.reads_body and method != "GET":

@@ -91,11 +91,12 @@ class Reply:
 
 @dataclass(frozen=True)
 class Raw:
-    """A non-envelope reply (the OpenAPI document, the docs page and its assets)."""
+    """A non-envelope reply (the OpenAPI document, the docs page and its assets, a script)."""
 
     body: str | bytes
     content_type: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    status: int = 200
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Action:
     schema: type | None
     summary: str
     reads_body: bool
+    query: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects of the query filters
 
     @property
     def read_only(self) -> bool:
@@ -121,11 +123,23 @@ class Action:
         return self.path.replace("<", "{").replace(">", "}")
 
 
+@dataclass(frozen=True)
+class Script:
+    """A legacy PHP file served beside the act router, at its path under every mount: its
+    action answers `Raw`, every answer carries the script's own CORS headers (its OPTIONS
+    preflight too), and any method but the action's gets `refused`."""
+
+    action: Action
+    cors: Mapping[str, str]
+    refused: Raw
+
+
 class Registry:
     def __init__(self) -> None:
         self._actions: dict[tuple[str, str], Action] = {}
         self._acts: dict[str, str] = {}
         self._map: Map | None = None
+        self._scripts: dict[str, Script] = {}
 
     def add(self, action: Action) -> None:
         for method in action.methods:
@@ -139,9 +153,18 @@ class Registry:
                 raise ValueError(f"act {act!r} is claimed by {claimed} and {action.path}")
         self._map = None
 
+    def add_script(self, script: Script) -> None:
+        if script.action.path in self._scripts:
+            raise ValueError(f"script {script.action.path} is registered twice")
+        self._scripts[script.action.path] = script
+
     @property
     def acts(self) -> Mapping[str, str]:
         return MappingProxyType(self._acts)
+
+    @property
+    def scripts(self) -> Mapping[str, Script]:
+        return MappingProxyType(self._scripts)
 
     def actions(self) -> Iterator[tuple[str, Action]]:
         """Every (method, action) pair in registration order."""
@@ -193,6 +216,7 @@ def action(
     schema: type | None = None,
     summary: str = "",
     reads_body: bool | None = None,
+    query: tuple[dict[str, Any], ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Register a handler; returns it unchanged."""
 
@@ -208,8 +232,34 @@ def action(
                 schema=schema,
                 summary=summary or first_line(func.__doc__) or func.__name__,
                 reads_body=bool(schema) if reads_body is None else reads_body,
+                query=query,
             )
         )
+        return func
+
+    return register
+
+
+def script(
+    path: str, *, cors: Mapping[str, str], refused: Raw
+) -> Callable[[Callable[[Call], Raw]], Callable[[Call], Raw]]:
+    """Register a legacy script's POST handler; returns it unchanged. No auth; `call.data` is
+    the JSON object sent (empty for any other truthy JSON value) and raises `InvalidJson` for a
+    body PHP's `json_decode` makes falsy."""
+
+    def register(func: Callable[[Call], Raw]) -> Callable[[Call], Raw]:
+        handler = Action(
+            name=func.__name__,
+            func=func,
+            path=path,
+            methods=("POST",),
+            acts=(),
+            auth=None,
+            schema=None,
+            summary=first_line(func.__doc__) or func.__name__,
+            reads_body=True,
+        )
+        registry.add_script(Script(handler, MappingProxyType(dict(cors)), refused))
         return func
 
     return register

@@ -3,7 +3,7 @@
 import secrets
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import Table
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 TIMED_PREFIXES = ("user", "proj", "env", "pm", "rt", "mcp")
 
 
@@ -21,6 +22,14 @@ def now() -> datetime:
 
 def format_datetime(value: datetime | None) -> str | None:
     return value.strftime(DATETIME_FORMAT) if value is not None else None
+
+
+def utc_timestamp(value: datetime | None) -> str | None:
+    """A stored APP_TIMEZONE wall-clock time as ISO 8601 UTC: `2025-10-25T12:00:00Z`."""
+    if value is None:
+        return None
+    local = value.replace(tzinfo=current_app.config["TZINFO"])
+    return local.astimezone(UTC).strftime(UTC_FORMAT)
 
 
 def new_id(prefix: str) -> str:

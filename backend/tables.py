@@ -9,8 +9,8 @@ CREATE TABLE leaves no such window: the table appears with its indexes at one po
 """
 
 from sqlalchemy import Index, MetaData, Table, inspect
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.schema import CreateTable
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 MYSQL_DIALECTS = ("mysql", "mariadb")
 
@@ -31,14 +31,21 @@ def create_statement(table: Table, dialect: Dialect) -> str:
     return statement[:body_end] + inline + statement[body_end:]
 
 
+def create_table(conn: Connection, table: Table) -> None:
+    """CREATE TABLE IF NOT EXISTS: on MySQL/MariaDB one statement, elsewhere its indexes after."""
+    if conn.dialect.name in MYSQL_DIALECTS:
+        conn.exec_driver_sql(create_statement(table, conn.dialect))
+        return
+    conn.execute(CreateTable(table, if_not_exists=True))
+    for index in table.indexes:
+        conn.execute(CreateIndex(index, if_not_exists=True))
+
+
 def create_missing(engine: Engine, metadata: MetaData) -> list[str]:
     """Create the tables that do not exist yet, parents first; returns their names."""
     with engine.begin() as conn:
         existing = set(inspect(conn).get_table_names())
         missing = [table for table in metadata.sorted_tables if table.name not in existing]
         for table in missing:
-            if engine.dialect.name in MYSQL_DIALECTS:
-                conn.exec_driver_sql(create_statement(table, conn.dialect))
-            else:
-                table.create(conn)
+            create_table(conn, table)
     return [table.name for table in missing]

@@ -1,8 +1,9 @@
-"""What wraps every response: legacy headers, CORS preflight, request id, one access-log line."""
+"""What wraps every response: status line, legacy headers, CORS preflight, request id, log."""
 
 import json
 import logging
 import time
+from http import HTTPStatus
 
 from flask import Flask, g, request
 from flask import Response as FlaskResponse
@@ -28,14 +29,29 @@ RESPONSE_HEADERS = {
     "Server": "GASS-API",
 }
 DEFAULT_HEADERS = tuple((name, value, name.lower()) for name, value in RESPONSE_HEADERS.items())
+# A response that brings its own CORS (a legacy script) keeps it as it is.
+NON_CORS_HEADERS = tuple(h for h in DEFAULT_HEADERS if not h[2].startswith("access-control-"))
+GATEWAY = "gateway"  # the endpoint of the act router; other endpoints answer their own OPTIONS
 HSTS = "max-age=31536000; includeSubDomains"
+# Python 3.13 renamed these after RFC 9110; the wire keeps the names nginx and PHP sent.
+CLASSIC_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
+# `404 Not Found`, not Werkzeug's upper-cased `404 NOT FOUND`: clients show the reason phrase.
+STATUS_LINES = {
+    status.value: f"{status.value} {CLASSIC_PHRASES.get(status.value, status.phrase)}"
+    for status in HTTPStatus
+}
 access_log = logging.getLogger("gassapi.access")
 
 
 def start_request() -> FlaskResponse | None:
     g.started = time.perf_counter()
     g.request_id = envelope.accept_request_id(request.headers.get("X-Request-ID"))
-    if request.method == "OPTIONS":
+    if request.method == "OPTIONS" and request.endpoint == GATEWAY:
         g.preflight = True
         return FlaskResponse(b"", 200, headers=PREFLIGHT_HEADERS, content_type=envelope.JSON_TYPE)
     return None
@@ -46,11 +62,15 @@ def is_https() -> bool:
 
 
 def finish_request(response: FlaskResponse) -> FlaskResponse:
+    line = STATUS_LINES.get(response.status_code)
+    if line is not None:
+        response.status = line
     if not g.get("preflight"):
         # `setdefault` per header scans the list and raises a KeyError for each missing name.
         present = {name.lower() for name, _ in response.headers.items()}
+        defaults = NON_CORS_HEADERS if "access-control-allow-origin" in present else DEFAULT_HEADERS
         response.headers.extend(
-            [(name, value) for name, value, key in DEFAULT_HEADERS if key not in present]
+            [(name, value) for name, value, key in defaults if key not in present]
         )
         if is_https():
             response.headers["Strict-Transport-Security"] = HSTS

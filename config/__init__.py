@@ -11,6 +11,7 @@ DEFAULT_ACCESS_SECRET = "default_access_secret_key_change_in_production"
 DEFAULT_REFRESH_SECRET = "default_refresh_secret_key_change_in_production"
 DEFAULT_MOUNTS = "/gassapi2/backend/index.php,/gassapi2/backend,/index.php,/"
 DEVELOPMENT_ENVS = ("", "development", "testing")
+FALSE_WORDS = ("false", "0", "no", "off")
 
 
 class ConfigError(RuntimeError):
@@ -83,6 +84,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 5),
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or 1),
         "DB_WSREP_SYNC_WAIT": int(env.get("DB_WSREP_SYNC_WAIT") or 1),
+        "DB_AUTO_CREATE": env.get("DB_AUTO_CREATE", "true").lower() not in FALSE_WORDS,
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,

@@ -10,6 +10,7 @@ from handlers import (  # noqa: F401
     flows,
     folders,
     mcp,
+    mcp_token,
     projects,
     system,
     users,

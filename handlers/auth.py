@@ -7,15 +7,13 @@ conditional UPDATE, so of N concurrent uses exactly one wins. Revoking sessions 
 
 import secrets
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-import bcrypt
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import audit, validators
+from backend import validators
 from backend.auth import (
     AuthFailure,
     AuthPolicy,
@@ -25,16 +23,10 @@ from backend.auth import (
     token_pair,
     verify_password,
 )
+from backend.credentials import find_user_by_email, password_login, stamp_login
 from backend.db import db
-from backend.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    InvalidCredentials,
-    NotAuthenticated,
-    TooManyRequests,
-)
-from backend.models import AuditLog, RefreshToken, User
+from backend.errors import BadRequest, Conflict, NotAuthenticated
+from backend.models import RefreshToken, User
 from backend.registry import Call, Reply, action
 from backend.rows import format_datetime, new_id, now
 from handlers.users import PROFILE_AUTH, load_user, user_object
@@ -58,7 +50,6 @@ RESET_TOKEN_TTL = timedelta(hours=1)
 # The reset token is echoed only when APP_ENV says "development" explicitly, as in legacy (which
 # read the real process environment): an unset APP_ENV must not hand tokens to anyone (B.1 S3).
 DEVELOPMENT_ENVS = ("development",)
-LOGIN_FAILED = "login_failed"
 REGISTERED = "User registered successfully"
 LOGGED_OUT = "Logout successful"
 LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
@@ -70,10 +61,6 @@ REFRESH_TOKENS = RefreshToken.__table__
 
 
 # --- sessions --------------------------------------------------------------------------------
-
-
-def find_user_by_email(address: str) -> User | None:
-    return db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
 
 
 def start_session(user: User) -> dict[str, Any]:
@@ -115,55 +102,11 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-@cache
-def decoy_hash(rounds: int) -> str:
-    """Checked for unknown e-mails, so they take as long as a wrong password (no enumeration)."""
-    return bcrypt.hashpw(b"no such account", bcrypt.gensalt(rounds=rounds)).decode()
-
-
-def refuse_if_throttled(email: str) -> None:
-    """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
-    Counted per address whether or not it exists, so the answer reveals nothing."""
-    config = current_app.config
-    since = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    failures = db.session.execute(
-        select(func.count())
-        .select_from(AuditLog)
-        .where(
-            AuditLog.action == LOGIN_FAILED,
-            AuditLog.resource_type == "user",
-            AuditLog.resource_id == email,
-            AuditLog.created_at >= since,
-        )
-    ).scalar_one()
-    if failures >= config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests()
-
-
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
-    email = call.data["email"]
-    refuse_if_throttled(email)
-    user = find_user_by_email(email)
-    rounds = current_app.config.get("BCRYPT_ROUNDS", 12)
-    stored = user.password_hash if user is not None else decoy_hash(rounds)
-    if not verify_password(call.data["password"], stored) or user is None:
-        audit.record(
-            call,
-            LOGIN_FAILED,
-            resource_type="user",
-            resource_id=email,
-            project_id=None,
-            category="auth",
-        )
-        raise InvalidCredentials()
-    if not user.is_active:
-        raise Forbidden("Account is disabled")
-    body = {**start_session(user), "user": user_object(user)}
-    stamp = now()
-    db.session.execute(
-        update(USERS).where(USERS.c.id == user.id).values(last_login_at=stamp, updated_at=stamp)
-    )
+    user = password_login(call, call.data["email"], call.data["password"])
+    body = {**start_session(user), "user": user_object(user)}  # read before the stamp (legacy)
+    stamp_login(user.id)
     return Reply(body, "Login successful")
 
 

@@ -49,7 +49,8 @@ def flow_deactivate(call: Call) -> Reply:
     "/project/<id>/flows/active",
     acts=("flows_active", "flows_active_list"),
     auth=ANY_TOKEN,
-    summary="List active flows for a project",
+    summary="List active flows for a project (filters: as the flows list)",
+    query=flowlist.LIST_PARAMETERS,
 )
 def flows_active(call: Call) -> Reply:
     return Reply(

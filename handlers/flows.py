@@ -85,7 +85,8 @@ def ui_row(row: dict[str, Any]) -> dict[str, Any]:
     methods=("GET",),
     acts=PROJECT_FLOWS_ACTS,
     auth=ANY_TOKEN,
-    summary="List flows for a project (filters: is_active, folder_id, limit, offset)",
+    summary="List flows for a project (filters: is_active, status, folder_id, limit, offset)",
+    query=flowlist.LIST_PARAMETERS,
 )
 def flow_list(call: Call) -> Reply:
     return Reply(flowlist.list_flows(call, call.args["id"]), "Flows fetched")

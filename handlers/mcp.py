@@ -1,11 +1,10 @@
 """MCP acts: mint a project token with its client config, validate a token, the token's project."""
 
 import json
-import secrets
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from backend.auth import (
     ANY_TOKEN,
@@ -13,13 +12,13 @@ from backend.auth import (
     AuthPolicy,
     authenticate,
     require_access,
-    sha256_hex,
 )
+from backend.credentials import issue_mcp_token
 from backend.db import db
 from backend.errors import BadRequest, NotAuthenticated, NotFound
 from backend.models import McpClientToken
 from backend.registry import Call, Caller, Reply, action
-from backend.rows import new_id, now, row_dict
+from backend.rows import now, row_dict
 from handlers.environments import environment_rows
 from handlers.projects import PROJECTS, fetch_project, project_detail_data
 
@@ -56,23 +55,6 @@ def config_environment(env: dict[str, Any]) -> dict[str, Any]:
         "is_default": bool(env["is_default"]),
         "variables": decoded_variables(env["variables"]),
     }
-
-
-def issue_mcp_token(project_id: str, user_id: str) -> str:
-    """64 hex chars in plaintext, once; only its sha256 is stored. Earlier tokens stay valid."""
-    plaintext, stamp = secrets.token_hex(32), now()
-    db.session.execute(
-        insert(McpClientToken).values(
-            id=new_id("mcp"),
-            project_id=project_id,
-            token_hash=sha256_hex(plaintext),
-            created_by=user_id,
-            created_at=stamp,
-            updated_at=stamp,
-            is_active=1,
-        )
-    )
-    return plaintext
 
 
 @action(

@@ -10,11 +10,11 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend import metrics
+from backend import additive, metrics
 from backend.auth import OPTIONAL
 from backend.db import db
 from backend.errors import NotAuthenticated, NotFound, ServiceUnavailable
-from backend.registry import METHODS, Call, Raw, Reply, action, registry
+from backend.registry import METHODS, Action, Call, Raw, Reply, action, registry
 from backend.rows import format_datetime, now
 from backend.version import __version__
 
@@ -29,6 +29,14 @@ HELP_EXAMPLES = (
         "body": {"email": "user@example.com", "password": "password123"},
     },
 )
+DEGRADED = "Health check: degraded, missing table {} (run init-db)"
+
+
+def help_entry(method: str, act: Action) -> dict[str, Any]:
+    entry = {"method": method, "path": act.template, "description": act.summary}
+    if act.query:
+        entry["query"] = {param["name"]: param.get("description", "") for param in act.query}
+    return {**entry, "acts": list(act.acts)}
 
 
 @cache
@@ -39,15 +47,7 @@ def help_document() -> dict[str, Any]:
         "version": __version__,
         "base_url": "/gassapi2/backend/",
         "usage": "?act=endpoint_name&id={id}",
-        "endpoints": [
-            {
-                "method": method,
-                "path": act.template,
-                "description": act.summary,
-                "acts": list(act.acts),
-            }
-            for method, act in entries
-        ],
+        "endpoints": [help_entry(method, act) for method, act in entries],
         "examples": list(HELP_EXAMPLES),
     }
 
@@ -77,19 +77,21 @@ def health(call: Call) -> Reply:
             {"status": "unhealthy", "database": "disconnected"},
         ) from exc
     used, peak = memory()
-    return Reply(
-        {
-            "status": "healthy",
-            "app": "GassAPI Gateway",
-            "version": __version__,
-            "timestamp": format_datetime(now()),
-            "environment": current_app.config["APP_ENV"] or "unknown",
-            "database": "connected",
-            "memory_usage": used,
-            "peak_memory": peak,
-        },
-        "Health check successful",
-    )
+    missing = additive.missing_now()
+    body = {
+        "status": "degraded" if missing else "healthy",
+        "app": "GassAPI Gateway",
+        "version": __version__,
+        "timestamp": format_datetime(now()),
+        "environment": current_app.config["APP_ENV"] or "unknown",
+        "database": "connected",
+        "memory_usage": used,
+        "peak_memory": peak,
+    }
+    if not missing:
+        return Reply(body, "Health check successful")
+    body["missing_tables"] = missing
+    return Reply(body, DEGRADED.format(", ".join(missing)))
 
 
 @action("/metrics", acts=("metrics",), auth=OPTIONAL, summary="Prometheus metrics")

@@ -66,6 +66,6 @@ class UserUpdateIn(LegacySchema):
 
 
 class UserToggleStatusIn(LegacySchema):
-    """`is_active` absent or null flips the current state."""
+    """`is_active` absent or null asks for a flip: of the caller's own, active account, refused."""
 
     is_active = Checked(boolean, allow_none=True)

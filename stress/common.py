@@ -411,6 +411,7 @@ class Answer:
     ended: float = 0.0
     error: str | None = None
     tag: str = ""
+    reason: str = ""  # the status line's reason phrase
 
     @property
     def seconds(self) -> float:
@@ -473,6 +474,7 @@ def call(
             started,
             time.monotonic(),
             tag=tag,
+            reason=response.reason,
         )
     except (OSError, HTTPException) as exc:
         return Answer(0, started=started, ended=time.monotonic(), error=repr(exc), tag=tag)

@@ -103,7 +103,7 @@ class Factory:
                 name=name or f"Project {secrets.token_hex(3)}",
                 description=extra.pop("description", None),
                 owner_id=owner.id,
-                is_public=0,
+                is_public=extra.pop("is_public", 0),
                 settings='{"visibility":"private"}',
                 created_at=stamp,
                 updated_at=stamp,

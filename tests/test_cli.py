@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from backend.db import db
 from backend.models import AuditLog, Flow
-from tests.factories import Factory
+from tests.factories import PASSWORD, Factory
 
 
 def run(app: Flask, *args: str) -> Any:
@@ -95,6 +95,27 @@ def test_list_active_json_excludes_inactive_flows(app: Flask, make: Factory) -> 
     assert active.id in ids and inactive.id not in ids
 
 
+def test_list_inactive_json_lists_only_inactive_flows(app: Flask, make: Factory) -> None:
+    owner = make.user(email="inactive@example.com")
+    project = make.project(owner)
+    active, inactive = make.flow(project), make.flow(project, is_active=0)
+    args = ("flows", "list", "--project", project.id, "--inactive", "--json")
+    result = run(app, *args, "--as", "inactive@example.com")
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in json.loads(result.stdout)] == [inactive.id]
+    everything = run(app, "flows", "list", "--project", project.id, "--json", "--as", owner.email)
+    assert {row["id"] for row in json.loads(everything.stdout)} == {active.id, inactive.id}
+
+
+def test_list_refuses_active_with_inactive(app: Flask, make: Factory) -> None:
+    owner = make.user(email="both@example.com")
+    project = make.project(owner)
+    args = ("flows", "list", "--project", project.id, "--active", "--inactive")
+    result = run(app, *args, "--as", "both@example.com")
+    assert result.exit_code == 2
+    assert "--active and --inactive exclude each other" in result.output
+
+
 def test_show_prints_the_flow(app: Flask, make: Factory) -> None:
     owner = make.user(email="show@example.com")
     flow = make.flow(make.project(owner), name="Shown")
@@ -169,6 +190,42 @@ def test_users_create_refuses_a_duplicate(app: Flask, make: Factory) -> None:
     )
     assert result.exit_code == 1
     assert "User already exists" in result.output
+
+
+def login_status(call_act: Any, email: str) -> int:
+    return call_act("login", "POST", json={"email": email, "password": PASSWORD}).status_code
+
+
+def test_users_disable_stops_the_account_and_its_tokens(
+    app: Flask, make: Factory, call_act: Any
+) -> None:
+    user = make.user(email="leaver@example.com")
+    token = make.token(user)
+    result = run(app, "users", "disable", "Leaver@Example.com")
+    assert result.exit_code == 0, result.output
+    response = call_act("profile", "GET", token=token)
+    assert (response.status_code, response.json["message"]) == (
+        403,
+        "Access denied: User account is disabled",
+    )
+    assert login_status(call_act, user.email) == 403
+
+
+def test_users_enable_lets_a_disabled_account_sign_in_again(
+    app: Flask, make: Factory, call_act: Any
+) -> None:
+    user = make.user(email="back@example.com", is_active=0)
+    assert login_status(call_act, user.email) == 403
+    result = run(app, "users", "enable", "back@example.com")
+    assert result.exit_code == 0, result.output
+    assert "back@example.com: enabled" in result.output
+    assert login_status(call_act, user.email) == 200
+
+
+def test_users_enable_of_an_unknown_email_fails(app: Flask) -> None:
+    result = run(app, "users", "enable", "nobody@example.com")
+    assert result.exit_code == 1
+    assert "No user with email nobody@example.com" in result.output
 
 
 def test_tokens_mcp_create_issues_a_working_token(app: Flask, make: Factory, call_act: Any) -> None:

@@ -65,3 +65,13 @@ def test_missing_env_file_is_tolerated(tmp_path: Path) -> None:
 
 def test_mounts_are_normalised_longest_first() -> None:
     assert mounts("/, /gassapi2/backend/ ,/index.php") == ("/gassapi2/backend", "/index.php", "")
+
+
+@pytest.mark.parametrize("value", ["false", "FALSE", "0", "no", "off"])
+def test_db_auto_create_false_forbids_startup_ddl(value: str) -> None:
+    assert load_config({"DB_AUTO_CREATE": value})["DB_AUTO_CREATE"] is False
+
+
+@pytest.mark.parametrize("environ", [{}, {"DB_AUTO_CREATE": "true"}, {"DB_AUTO_CREATE": "1"}])
+def test_db_auto_create_is_on_unless_switched_off(environ: dict[str, str]) -> None:
+    assert load_config(environ)["DB_AUTO_CREATE"] is True

@@ -66,3 +66,21 @@ def test_unknown_docs_asset_is_404(client: FlaskClient) -> None:
     response = client.get("/gassapi2/backend/?act=docs_asset&id=../../etc/passwd")
     assert response.status_code == 404
     assert response.json["message"] == "Not found: Asset not found"
+
+
+def test_flow_lists_declare_their_query_filters(client: FlaskClient) -> None:
+    paths = document(client)["paths"]
+    for path in ("/project/{id}/flows", "/project/{id}/flows/active"):
+        params = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        assert {"id", "is_active", "status", "folder_id", "limit", "offset"} <= set(params)
+        assert params["status"]["in"] == "query"
+        assert params["status"]["schema"]["enum"] == ["active", "inactive", "all"]
+        assert "every flow" in params["is_active"]["description"]
+
+
+def test_help_shows_the_inactive_only_filter_of_the_flows_list(client: FlaskClient) -> None:
+    endpoints = client.get("/?act=help").json["data"]["endpoints"]
+    listing = next(e for e in endpoints if e["method"] == "GET" and "flows" in e["acts"])
+    assert listing["path"] == "/project/{id}/flows"
+    assert "inactive" in listing["query"]["status"]
+    assert set(listing["query"]) == {"is_active", "status", "folder_id", "limit", "offset"}

@@ -1,12 +1,14 @@
 """flow_activate, flow_deactivate, flows_active, flows_set_active, flow_status_history."""
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, text
+from sqlalchemy import insert, text, update
 
 from backend import flowstatus
 from backend.db import db
@@ -15,6 +17,16 @@ from backend.models import AuditLog
 from tests.factories import Factory
 
 BROKEN_FLOW = {"version": "1.0", "steps": [{"id": "s1", "name": "No URL"}]}
+# toggle-active.md, "Status Change Tracking", in the seed's order.
+SEED_AUDIT_KEYS = [
+    "event_type",
+    "flow_id",
+    "old_status",
+    "new_status",
+    "changed_by",
+    "timestamp",
+    "ip_address",
+]
 
 
 def owned_flow(make: Factory, **extra: Any) -> tuple[Any, Any, str]:
@@ -262,12 +274,24 @@ def test_flows_active_ignores_undefined_filters_like_the_mcp_client_sends(
     assert len(plain) == 1
 
 
-@pytest.mark.parametrize(("flag", "listed"), [("1", True), ("true", True), ("0", False)])
-def test_flows_active_honours_an_is_active_filter(
-    make: Factory, call_act: Any, flag: str, listed: bool
+@pytest.mark.parametrize(
+    ("params", "listed"),
+    [
+        ({"is_active": "1"}, True),
+        ({"is_active": "true"}, True),
+        ({"is_active": "0"}, True),
+        ({"is_active": "false"}, True),
+        ({"status": "active"}, True),
+        ({"status": "inactive"}, False),
+    ],
+)
+def test_flows_active_keeps_to_active_flows_under_any_filter(
+    make: Factory, call_act: Any, params: dict[str, str], listed: bool
 ) -> None:
+    """A false `is_active` lifts no filter the act itself sets; `status=inactive` contradicts it."""
     project, flow, token = owned_flow(make)
-    response = call_act("flows_active", "GET", id=project.id, token=token, is_active=flag)
+    make.flow(project, is_active=0)
+    response = call_act("flows_active", "GET", id=project.id, token=token, **params)
     assert [row["id"] for row in response.json["data"]] == ([flow.id] if listed else [])
 
 
@@ -469,17 +493,54 @@ def test_status_history_lists_changes_newest_first(make: Factory, call_act: Any)
         ("flow_activate", 0, 1, "fixed"),
         ("flow_toggle_active", 1, 0, None),
     ]
-    assert list(entries[0]) == [
-        "changed_at",
-        "user_id",
-        "old_status",
-        "new_status",
-        "ip_address",
-        "action",
-        "reason",
-    ]
+    assert list(entries[0]) == [*SEED_AUDIT_KEYS, "changed_at", "user_id", "action", "reason"]
     assert {(e["user_id"], e["ip_address"]) for e in entries} == {(owner.id, "127.0.0.1")}
     assert len(entries[0]["changed_at"]) == len("2025-10-25 12:00:00")
+
+
+def test_status_history_entries_carry_the_seed_audit_keys(make: Factory, call_act: Any) -> None:
+    """A reader of the seed's "Status Change Tracking" finds its keys with its meanings."""
+    owner = make.user()
+    flow, token = make.flow(make.project(owner), is_active=0), make.token(owner)
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
+    entry = call_act("flow_status_history", "GET", id=flow.id, token=token).json["data"][0]
+    assert {key: entry[key] for key in SEED_AUDIT_KEYS if key != "timestamp"} == {
+        "event_type": "flow_status_changed",
+        "flow_id": flow.id,
+        "old_status": 0,
+        "new_status": 1,
+        "changed_by": owner.id,
+        "ip_address": "127.0.0.1",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["timestamp"])
+    assert (entry["changed_by"], entry["old_status"]) == (entry["user_id"], 0)
+
+
+@pytest.mark.parametrize(
+    ("zone", "stored", "utc"),
+    [
+        ("Asia/Jakarta", "2025-10-25 19:00:00", "2025-10-25T12:00:00Z"),
+        ("Asia/Jakarta", "2026-01-01 03:30:00", "2025-12-31T20:30:00Z"),
+        ("Europe/Berlin", "2025-07-01 14:00:00", "2025-07-01T12:00:00Z"),
+        ("Europe/Berlin", "2025-12-01 13:00:00", "2025-12-01T12:00:00Z"),
+    ],
+)
+def test_status_history_timestamp_is_the_stored_local_time_in_utc(
+    app: Flask, make: Factory, call_act: Any, zone: str, stored: str, utc: str
+) -> None:
+    """`created_at` is APP_TIMEZONE wall-clock time (as the legacy wrote it); `timestamp` is UTC."""
+    app.config.update(APP_TIMEZONE=zone, TZINFO=ZoneInfo(zone))
+    _, flow, token = owned_flow(make)
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
+    with app.app_context():
+        db.session.execute(
+            update(AuditLog.__table__)
+            .where(AuditLog.__table__.c.resource_id == flow.id)
+            .values(created_at=datetime.fromisoformat(stored))
+        )
+        db.session.commit()
+    entry = call_act("flow_status_history", "GET", id=flow.id, token=token).json["data"][0]
+    assert (entry["changed_at"], entry["timestamp"]) == (stored, utc)
 
 
 def test_status_history_pages_and_shows_only_that_flow(make: Factory, call_act: Any) -> None:

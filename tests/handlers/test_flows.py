@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from backend import create_app
 from backend.db import db
@@ -128,12 +129,62 @@ def test_list_ignores_undefined_filters_as_mcp2_sends_them(make: Factory, call_a
     assert all("is_active" in row for row in plain)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("true", 1), ("0", 0), ("false", 0)])
-def test_list_filters_on_is_active(make: Factory, call_act: Any, value: str, expected: int) -> None:
-    project, _, token = owned_flow(make)
+@pytest.mark.parametrize("act", ["flows", "flows_list", "flow_list"])
+def test_mcp2_list_flows_active_only_false_lists_active_and_inactive_flows(
+    make: Factory, client: FlaskClient, act: str
+) -> None:
+    """mcp2's `list_flows {activeOnly: false}` means "not only the active ones" (legacy: all)."""
+    project, active, token = owned_flow(make)
+    inactive = make.flow(project, is_active=0)
+    response = client.get(
+        f"/?act={act}&id={project.id}&is_active=false",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    assert {row["id"] for row in response.json["data"]} == {active.id, inactive.id}
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", "On", " true "])
+def test_list_with_a_true_is_active_word_lists_only_active_flows(
+    make: Factory, call_act: Any, value: str
+) -> None:
+    project, active, token = owned_flow(make)
     make.flow(project, is_active=0)
     rows = call_act("flows", "GET", id=project.id, token=token, is_active=value).json["data"]
-    assert [row["is_active"] for row in rows] == [expected]
+    assert [row["id"] for row in rows] == [active.id]
+
+
+@pytest.mark.parametrize(
+    "value", ["false", "FALSE", "0", "no", "off", "Off", "undefined", "null", "NULL", "", " "]
+)
+def test_list_with_a_false_is_active_word_lists_every_flow(
+    make: Factory, call_act: Any, value: str
+) -> None:
+    project, active, token = owned_flow(make)
+    inactive = make.flow(project, is_active=0)
+    rows = call_act("flows", "GET", id=project.id, token=token, is_active=value).json["data"]
+    assert {row["id"] for row in rows} == {active.id, inactive.id}
+
+
+@pytest.mark.parametrize(
+    ("params", "listed"),
+    [
+        ({"status": "inactive"}, {"inactive"}),
+        ({"status": "INACTIVE", "is_active": "false"}, {"inactive"}),
+        ({"status": "active"}, {"active"}),
+        ({"status": "all"}, {"active", "inactive"}),
+        ({"status": "undefined"}, {"active", "inactive"}),
+        ({"status": "inactive", "is_active": "1"}, set()),
+    ],
+)
+def test_list_status_filter_picks_active_or_inactive_flows(
+    make: Factory, call_act: Any, params: dict[str, str], listed: set[str]
+) -> None:
+    project, active, token = owned_flow(make)
+    inactive = make.flow(project, is_active=0)
+    names = {active.id: "active", inactive.id: "inactive"}
+    rows = call_act("flows", "GET", id=project.id, token=token, **params).json["data"]
+    assert {names[row["id"]] for row in rows} == listed
 
 
 def test_list_filters_on_folder(make: Factory, call_act: Any) -> None:
@@ -175,6 +226,8 @@ def test_list_returns_at_most_100_rows(make: Factory, call_act: Any, limit: str 
         ({"offset": "9223372036854775808"}, "offset is too large"),
         ({"offset": "1" * 5000}, "offset is too large"),
         ({"is_active": "maybe"}, "is_active must be true, false, 1 or 0"),
+        ({"is_active": "None"}, "is_active must be true, false, 1 or 0"),
+        ({"status": "disabled"}, "status must be one of: active, inactive, all"),
     ],
 )
 @pytest.mark.parametrize("act", ["flows", "flows_active"])

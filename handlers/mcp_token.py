@@ -1,0 +1,90 @@
+"""`POST /public/generate-mcp-token.php`: the legacy's public script that mcp2's `mcptoken.md`
+sends users to. Not an act: bare JSON instead of the envelope, the script's own CORS headers,
+405 for any other method, as the PHP file answered. Where the PHP file called the `login`,
+`project` and `mcp_generate_config` acts over HTTP, this logs in, checks membership and mints the
+token in-process, with the same login checks and throttle as `login`."""
+
+from typing import Any
+
+from sqlalchemy import bindparam
+
+from backend import envelope
+from backend.auth import PROJECTS, member_of
+from backend.credentials import issue_mcp_token, password_login, stamp_login
+from backend.db import db
+from backend.errors import GatewayError, InvalidJson, TooManyRequests
+from backend.models import User
+from backend.registry import Call, Raw, script
+from backend.validators import php_truthy
+from schemas.auth import LoginIn
+
+PATH = "/public/generate-mcp-token.php"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+}
+REQUIRED = ("email", "password", "project_id")
+PROJECT_ACCESS_DENIED = "Project access denied"  # what `?act=project` answers, as legacy relayed
+# The project's card, if the user owns it or is a member (params `user_id`, `project_id`).
+MEMBER_PROJECT_CARD = member_of(bindparam("project_id")).add_columns(
+    PROJECTS.c.name, PROJECTS.c.description
+)
+LOGIN_SCHEMA = LoginIn()
+
+
+def answer(status: int, body: dict[str, Any]) -> Raw:
+    return Raw(envelope.dumps(body), envelope.JSON_TYPE, status=status)
+
+
+def refusal(status: int, message: str, error: str | None = None) -> Raw:
+    body: dict[str, Any] = {"success": False, "message": message}
+    if error is not None:
+        body["error"] = error
+    return answer(status, body)
+
+
+METHOD_NOT_ALLOWED = refusal(405, "Method not allowed. Use POST.")
+
+
+def login_refusal(error: GatewayError) -> Raw:
+    """401 «Login failed» with what `?act=login` would have said; 429 while throttled."""
+    status = error.status if isinstance(error, TooManyRequests) else 401
+    return refusal(status, "Login failed", envelope.wire_message(error.status, error.message))
+
+
+def logged_in_user(call: Call, data: dict[str, Any]) -> User:
+    """`login`'s own validation, throttle and password check; a refusal raises GatewayError."""
+    credentials = LOGIN_SCHEMA.load({"email": data["email"], "password": data["password"]})
+    user = password_login(call, credentials["email"], credentials["password"])
+    stamp_login(user.id)
+    return user
+
+
+def project_card(user_id: str, project_id: Any) -> dict[str, Any] | None:
+    if not isinstance(project_id, str):
+        return None  # no project has a non-text id
+    params = {"user_id": user_id, "project_id": project_id}
+    row = db.session.execute(MEMBER_PROJECT_CARD, params).first()
+    return None if row is None else {"id": row.id, "name": row.name, "description": row.description}
+
+
+@script(PATH, cors=CORS, refused=METHOD_NOT_ALLOWED)
+def generate_mcp_token(call: Call) -> Raw:
+    """Refusals are answers, not raised: the failed login the throttle counts is committed."""
+    try:
+        data = call.data
+    except InvalidJson:
+        return refusal(400, "Invalid JSON input")
+    if not all(php_truthy(data.get(name)) for name in REQUIRED):
+        return refusal(400, "Missing required fields: email, password, project_id")
+    try:
+        user = logged_in_user(call, data)
+    except GatewayError as error:
+        return login_refusal(error)
+    project = project_card(user.id, data["project_id"])
+    if project is None:
+        denied = envelope.wire_message(403, PROJECT_ACCESS_DENIED)
+        return refusal(403, "Project not found or access denied", denied)
+    token = issue_mcp_token(project["id"], user.id)
+    return answer(201, {"project": project, "mcpClient": {"token": token}})
