@@ -71,10 +71,10 @@ cluster-packages:
 	test -e /usr/lib/galera/libgalera_smm.so || missing="$$missing galera-4"; \
 	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
 
-stress-cluster: install cluster-packages  ## the whole run (~5 min): storm, lease, logout-all, node failure, throughput
+stress-cluster: install cluster-packages  ## the whole run (~4 min): storm, lease, logout-all, node failure, throughput
 	timeout --signal=INT --kill-after=60 900 $(BIN)/python -m stress.cluster.run
 
-stress-cluster-check: install cluster-packages  ## the short CI check (~1.5 min): init-db, storm, lease, logout-all
+stress-cluster-check: install cluster-packages  ## the short CI check (~75 s): init-db, storm, lease, logout-all
 	STRESS_CLUSTER_QUICK=1 timeout --signal=INT --kill-after=60 300 $(BIN)/python -m stress.cluster.run
 
 fuzz: install  ## schemathesis against the live OpenAPI document (~2 min)

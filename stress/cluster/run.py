@@ -73,8 +73,8 @@ def interrupted(signum: int, _frame: Any) -> None:
 class Sites:
     """The three gateway hosts; restarted with other settings or another database as needed."""
 
-    def __init__(self, root: Path, hosts: Sequence[hostlib.Host], token: str) -> None:
-        self.root, self.hosts, self.token = root, hosts, token
+    def __init__(self, root: Path, hosts: Sequence[hostlib.Host]) -> None:
+        self.root, self.hosts = root, hosts
         self.sites: list[scenarios.Site] = []
         self.starts = 0
         self.tracebacks = 0  # of the gateways stopped so far
@@ -165,7 +165,7 @@ def run(stack: ExitStack, figures: dict[str, Any], problems: list[str]) -> None:
     any_node = node_url(None, DATABASE)
     seeded = seed(any_node, flows=5)
     leaving = seed(any_node, flows=0, fresh=False)
-    sites = Sites(root, hosts, seeded.token)
+    sites = Sites(root, hosts)
     stack.callback(lambda: figures.update(gateway_tracebacks=sites.tracebacks))
     stack.callback(sites.stop)
     sites.start(attached_urls(hosts, DATABASE))
