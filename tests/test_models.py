@@ -21,7 +21,7 @@ from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, sel
 
 from backend import models
 from backend.db import db
-from backend.tables import create_statement
+from backend.db.tables import create_statement
 
 LEGACY_SQL = Path(__file__).with_name("legacy_schema.sql")
 NOW = datetime(2025, 10, 28, 13, 45, 7)

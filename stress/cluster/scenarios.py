@@ -42,7 +42,7 @@ SETTLE_SECONDS = 6.0
 DOWN_SECONDS = 8.0
 PROBE_ROUNDS = 300
 GRACE = 3.0  # after HAProxy marks a node DOWN, requests already on their way may still fail
-RETRY_LINE = re.compile(r'^gassapi_db_retries_total\{act="([^"]*)",code="([^"]*)"\} ([0-9.e+]+)$')
+RETRY_LINE = re.compile(r'^gassapi_db_retries_total\{code="([^"]*)",handler="[^"]*"\} ([0-9.e+]+)$')
 
 
 @dataclass
@@ -63,7 +63,7 @@ class Site:
         for line in answer.body.decode(errors="replace").splitlines():
             match = RETRY_LINE.match(line)
             if match:
-                found[match.group(2)] += int(float(match.group(3)))
+                found[match.group(1)] += int(float(match.group(2)))
         return found
 
 
