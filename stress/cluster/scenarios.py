@@ -20,7 +20,7 @@ from typing import Any
 import pymysql
 from sqlalchemy import text
 
-from backend.error_handlers import DATABASE_BUSY
+from backend.web.error_handlers import DATABASE_BUSY
 from stress.cluster.galera import GaleraNode
 from stress.cluster.haproxy import HAProxy
 from stress.common import (
