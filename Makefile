@@ -7,7 +7,7 @@ GATEWAY_TEST_MYSQL_URL ?= mysql+pymysql://root@127.0.0.1:3306/gateway_test?chars
 
 export HOST PORT GATEWAY_TEST_MYSQL_URL
 
-.PHONY: install run test lint format bench stress stress-cutover fuzz clean
+.PHONY: install run test lint format bench stress stress-cutover stress-cluster stress-cluster-check cluster-packages fuzz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,24 @@ stress: install  ## concurrency (~20 s), database outage (~2 min), soak (STRESS_
 stress-cutover: install  ## issue #17: shadow compare end to end (~4 min); figures in docs/cutover.md
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	timeout --signal=INT 900 $(BIN)/python -m stress.cutover
+
+# Issue #18: three MariaDB Galera nodes behind HAProxy, gateways on three hosts (network
+# namespaces), all on 127.0.0.1 and private ports (13300-13318, 14567-14589, 18601-18603); the
+# shared MariaDB is never touched. Installs Debian's haproxy, wrk and mariadb-server (which brings
+# galera-4 and rsync) when missing. Not part of `make test`.
+CLUSTER_PACKAGES = haproxy:haproxy wrk:wrk mariadb-install-db:mariadb-server rsync:rsync
+
+cluster-packages:
+	@missing=""; for pair in $(CLUSTER_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	test -e /usr/lib/galera/libgalera_smm.so || missing="$$missing galera-4"; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+stress-cluster: install cluster-packages  ## the whole run (~4 min): storm, lease, logout-all, node failure, throughput
+	timeout --signal=INT --kill-after=60 900 $(BIN)/python -m stress.cluster.run
+
+stress-cluster-check: install cluster-packages  ## the short CI check (~75 s): init-db, storm, lease, logout-all
+	STRESS_CLUSTER_QUICK=1 timeout --signal=INT --kill-after=60 300 $(BIN)/python -m stress.cluster.run
 
 fuzz: install  ## schemathesis against the live OpenAPI document (~2 min)
 	$(BIN)/pip install --quiet -r stress/requirements.txt

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from backend.core.registry import registry
-from backend.db import db, pooling, transactions
+from backend.db import db, galera, pooling, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
+        galera.install(db.engine, app.config["DB_WSREP_SYNC_WAIT"])
         additive.ensure()
     import handlers  # noqa: F401  (registers every act)
 

@@ -150,6 +150,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or 5),
         "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 5),
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or DEFAULT_PING_IDLE_SECONDS),
+        "DB_WSREP_SYNC_WAIT": int(env.get("DB_WSREP_SYNC_WAIT") or 1),
         "DB_AUTO_CREATE": env.get("DB_AUTO_CREATE", "true").lower() not in FALSE_WORDS,
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,

@@ -19,6 +19,7 @@ from backend.core.errors import GatewayError, ValidationFailed
 from backend.core.registry import Action, registry, schema_instance
 from backend.db import db
 from backend.db.indexes import add_indexes
+from backend.db.tables import create_missing
 from backend.legacy.clock import now
 from backend.models import McpClientToken, User
 from backend.ops.acts import acts_command
@@ -329,7 +330,7 @@ def cutover_reset() -> None:
 @with_appcontext
 def init_db() -> None:
     """Create missing tables; never alters an existing one."""
-    db.create_all()
+    create_missing(db.engine, db.metadata)
     click.echo("database ready")
 
 
