@@ -41,7 +41,7 @@ run: install
 	$(BIN)/flask --app wsgi add-indexes
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: install-dev e2e-deps  # every test, the browser e2e included (README: Tests)
+test: install-dev e2e-deps /usr/bin/jq  # every test: the browser e2e and the README's own lines too
 	$(BIN)/pytest
 
 lint: install-dev
@@ -65,6 +65,9 @@ E2E := examples/flow-toggle
 # browser e2e (tests/e2e): Debian's chromium, the example's npm packages, its Vite build; each step
 # runs only when its output is missing or older than its inputs, so `make test` stays quick.
 e2e-deps: /usr/bin/chromium $(E2E)/node_modules/.package-lock.json $(E2E)/dist/index.html
+
+/usr/bin/jq:  # the README's quickstart reads JSON answers with jq (tests/test_readme.py)
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y jq
 
 /usr/bin/chromium:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
