@@ -1,3 +1,3 @@
-"""`gunicorn -c gunicorn.conf.py wsgi:app`: the packaged defaults of backend/gunicorn_conf.py."""
+"""`gunicorn -c gunicorn.conf.py wsgi:app` with the defaults of backend/ops/gunicorn_conf.py."""
 
-from backend.gunicorn_conf import *  # noqa: F403
+from backend.ops.gunicorn_conf import *  # noqa: F403
