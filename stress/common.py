@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -352,13 +352,23 @@ def start_gateway(
     extra_env: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
     require_db: bool = True,
+    command: Sequence[str] = (
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "wsgi:app",
+    ),
+    cwd: Path = ROOT,
 ) -> Gateway:
+    """`command` (gunicorn on wsgi:app by default) in `cwd`, once it serves on a free port."""
     port = free_port()
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="gw-stress-"))
     log_path = log_dir / f"gateway-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
+        list(command),
+        cwd=cwd,
         env=gateway_env(url, port, workers, extra_env),
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
