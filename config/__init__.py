@@ -3,9 +3,10 @@
 The only place a default is written: the rest of the code reads `app.config[KEY]`.
 """
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import URL
@@ -26,36 +27,36 @@ FALSE_WORDS = ("false", "0", "no", "off")
 TRUE_WORDS = ("true", "1", "yes", "on")
 # Read from the working directory, under gunicorn as under the CLI; never from next to the code.
 ENV_FILE = Path(".env")
+N = TypeVar("N", int, float)
 
 
 class ConfigError(RuntimeError):
     """A setting that cannot be used: the message names the variable (one line for the operator)."""
 
 
-def whole(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name) or ""
-    if not raw.strip():
+def number(
+    env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N], minimum: N
+) -> N:
+    """`name` read as `kind` (int or float), finite and at least `minimum`; unset: `default`."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
         return default
     try:
-        value = int(raw.strip())
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw}: not a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw}: must be at least {minimum}")
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name}={env[name]}: not {noun}") from None
+    if not minimum <= value < math.inf:
+        raise ConfigError(f"{name}={env[name]}: must be finite and at least {minimum}")
     return value
+
+
+def whole(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    return number(env, name, default, int, minimum)
 
 
 def seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name) or ""
-    if not raw.strip():
-        return default
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{name}={raw}: not a number of seconds") from None
-    if not 0 <= value < float("inf"):
-        raise ConfigError(f"{name}={raw}: must be a finite number, at least 0")
-    return value
+    return number(env, name, default, float, 0.0)
 
 
 def switch(env: Mapping[str, str], name: str, default: bool) -> bool:
