@@ -3,10 +3,10 @@
 import logging
 import os
 from functools import partial
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import click
 from flask import Flask
 from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,6 +17,7 @@ from backend.db import db, galera, pooling, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
+from backend.ops.version import __version__
 from backend.web import cutover, hooks
 from backend.web.error_handlers import register_error_handlers
 from backend.web.view import script_view, view
@@ -24,6 +25,8 @@ from config import ENV_FILE, ConfigError, instance_secrets, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """The app; its state (SQLite file, generated keys) lives in INSTANCE_PATH, never in the code's
+    own folder, which may be read-only (docs/deploying.md)."""
     config = {**load_config(os.environ, env_file=ENV_FILE), **(overrides or {})}
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], static_folder=None)
     app.config.update(config)
@@ -87,7 +90,18 @@ def configured_app() -> Flask:
 
 
 def main() -> None:
-    """The `gassapi-gateway` console script: the app's commands, and `serve`."""
-    group = FlaskGroup(create_app=configured_app, add_default_commands=False)
+    """The `gassapi-gateway` console script: the app's commands, and `serve`. Only the working
+    directory's `.env` counts (read by load_config), as under gunicorn."""
+    group = FlaskGroup(
+        name="gassapi-gateway",
+        help="GassAPI Gateway: operator commands acting through the same handlers as the API.",
+        create_app=configured_app,
+        add_default_commands=False,
+        load_dotenv=False,
+        add_version_option=False,
+    )
+    click.version_option(__version__, prog_name="gassapi-gateway", message="%(prog)s %(version)s")(
+        group
+    )
     group.add_command(serve)
     group()

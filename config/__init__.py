@@ -3,9 +3,10 @@
 The only place a default is written: the rest of the code reads `app.config[KEY]`.
 """
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 from sqlalchemy.engine import URL
@@ -29,14 +30,53 @@ DEFAULT_READ_TIMEOUT = 20
 # A pooled connection idle for longer is pinged before use (0: pinged on every checkout).
 DEFAULT_PING_IDLE_SECONDS = 1.0
 FALSE_WORDS = ("false", "0", "no", "off")
+TRUE_WORDS = ("true", "1", "yes", "on")
+# Read from the working directory, under gunicorn as under the CLI; never from next to the code.
+ENV_FILE = Path(".env")
+N = TypeVar("N", int, float)
 
 
 class ConfigError(RuntimeError):
-    pass
+    """A setting that cannot be used: the message names the variable (one line for the operator)."""
+
+
+def number(
+    env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N], minimum: N
+) -> N:
+    """`name` read as `kind` (int or float), finite and at least `minimum`; unset: `default`."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name}={env[name]}: not {noun}") from None
+    if not minimum <= value < math.inf:
+        raise ConfigError(f"{name}={env[name]}: must be finite and at least {minimum}")
+    return value
+
+
+def whole(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    return number(env, name, default, int, minimum)
+
+
+def seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    return number(env, name, default, float, 0.0)
+
+
+def switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in TRUE_WORDS + FALSE_WORDS:
+        words = "/".join(TRUE_WORDS + FALSE_WORDS)
+        raise ConfigError(f"{name}={env[name]}: expected one of {words}")
+    return raw in TRUE_WORDS
 
 
 def read_env_file(path: str | Path) -> dict[str, str]:
-    """A legacy `.env` next to the app; missing file is fine, like the PHP dotenv loader."""
+    """The working directory's legacy `.env`; a missing file is fine, like the PHP loader."""
     path = Path(path)
     if not path.is_file():
         return {}
@@ -52,7 +92,7 @@ def database_url(env: Mapping[str, str]) -> str:
             username=env.get("DB_USERNAME", "root"),
             password=env.get("DB_PASSWORD") or None,
             host=env["DB_HOST"],
-            port=int(env.get("DB_PORT") or 3306),
+            port=whole(env, "DB_PORT", 3306, minimum=1),
             database=env.get("DB_DATABASE", "testdb"),
             query={"charset": env.get("DB_CHARSET") or "utf8mb4"},
         ).render_as_string(hide_password=False)
@@ -124,9 +164,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
     access, refresh = secrets(env, development)
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(env),
-        "INSTANCE_PATH": str(
-            Path(env.get("GATEWAY_INSTANCE_PATH") or PROJECT_ROOT / "instance").absolute()
-        ),
+        "INSTANCE_PATH": str(Path(env.get("GATEWAY_INSTANCE_PATH") or "instance").absolute()),
         "APP_ENV": app_env,
         "APP_NAME": env.get("APP_NAME") or "GASSAPI",
         "APP_URL": env.get("APP_URL") or "localhost",
@@ -140,26 +178,26 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "ACCESS_TOKEN_TTL": 900,
         "REFRESH_TOKEN_TTL": 604800,
         "MOUNTS": mounts(env.get("GATEWAY_MOUNTS") or DEFAULT_MOUNTS),
-        "EXECUTION_LEASE_SECONDS": int(env.get("EXECUTION_LEASE_SECONDS") or 300),
-        "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
-        "DB_LOCK_WAIT_TIMEOUT": int(env.get("DB_LOCK_WAIT_TIMEOUT") or DEFAULT_LOCK_WAIT_TIMEOUT),
-        "DB_RETRY_DEADLINE_SECONDS": float(
-            env.get("DB_RETRY_DEADLINE_SECONDS") or DEFAULT_RETRY_DEADLINE
+        "EXECUTION_LEASE_SECONDS": whole(env, "EXECUTION_LEASE_SECONDS", 300, minimum=1),
+        "DB_RETRY_ATTEMPTS": whole(env, "DB_RETRY_ATTEMPTS", 3, minimum=1),
+        "DB_LOCK_WAIT_TIMEOUT": whole(env, "DB_LOCK_WAIT_TIMEOUT", DEFAULT_LOCK_WAIT_TIMEOUT, 1),
+        "DB_RETRY_DEADLINE_SECONDS": seconds(
+            env, "DB_RETRY_DEADLINE_SECONDS", DEFAULT_RETRY_DEADLINE
         ),
-        "DB_READ_TIMEOUT": int(env.get("DB_READ_TIMEOUT") or DEFAULT_READ_TIMEOUT),
-        "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or 5),
-        "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 5),
-        "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or DEFAULT_PING_IDLE_SECONDS),
-        "DB_WSREP_SYNC_WAIT": int(env.get("DB_WSREP_SYNC_WAIT") or 1),
-        "DB_AUTO_CREATE": env.get("DB_AUTO_CREATE", "true").lower() not in FALSE_WORDS,
-        "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
+        "DB_READ_TIMEOUT": whole(env, "DB_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, minimum=1),
+        "DB_POOL_SIZE": whole(env, "DB_POOL_SIZE", 5, minimum=1),
+        "DB_MAX_OVERFLOW": whole(env, "DB_MAX_OVERFLOW", 5),
+        "DB_PING_IDLE_SECONDS": seconds(env, "DB_PING_IDLE_SECONDS", DEFAULT_PING_IDLE_SECONDS),
+        "DB_WSREP_SYNC_WAIT": whole(env, "DB_WSREP_SYNC_WAIT", 1, minimum=0),
+        "DB_AUTO_CREATE": switch(env, "DB_AUTO_CREATE", True),
+        "METRICS_ENABLED": switch(env, "METRICS_ENABLED", True),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_BODY_BYTES": 1_048_576,
-        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES") or 10),
-        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
-        "LOGIN_CLIENT_MAX_FAILURES": int(env.get("LOGIN_CLIENT_MAX_FAILURES") or 30),
-        "LOGIN_KNOWN_CLIENT_DAYS": int(env.get("LOGIN_KNOWN_CLIENT_DAYS") or 30),
-        "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
+        "LOGIN_MAX_FAILURES": whole(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
+        "LOGIN_FAILURE_WINDOW_SECONDS": whole(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1),
+        "LOGIN_CLIENT_MAX_FAILURES": whole(env, "LOGIN_CLIENT_MAX_FAILURES", 30, minimum=1),
+        "LOGIN_KNOWN_CLIENT_DAYS": whole(env, "LOGIN_KNOWN_CLIENT_DAYS", 30),
+        "PROXY_COUNT": whole(env, "PROXY_COUNT", 0),
         "ACCESS_LOG_LEVEL": "INFO",
         **cutover(env),
     }

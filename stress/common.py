@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -367,14 +367,24 @@ def start_gateway(
     host: str = "127.0.0.1",
     port: int | None = None,
     wrap: Callable[[list[str]], list[str]] = list,
+    command: Sequence[str] = (
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "wsgi:app",
+    ),
+    cwd: Path = ROOT,
 ) -> Gateway:
-    """gunicorn on host:port (a free port by default); `wrap` prefixes the command (a netns)."""
+    """`command` (gunicorn on wsgi:app by default) in `cwd` on host:port (a free port by
+    default), once it serves; `wrap` prefixes the command (a netns)."""
     port = port or free_port()
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="gw-stress-"))
     log_path = log_dir / f"gateway-{port}.log"
     process = subprocess.Popen(
-        wrap([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]),
-        cwd=ROOT,
+        wrap(list(command)),
+        cwd=cwd,
         env=gateway_env(url, port, workers, extra_env, host),
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,

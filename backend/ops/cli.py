@@ -1,6 +1,7 @@
 """Operator commands (`flask --app wsgi …` or `gassapi-gateway …`), acting through the same handlers
 as the HTTP acts: same checks, same audit rows, the acting user named by `--as EMAIL`."""
 
+import functools
 import json
 import os
 import sys
@@ -25,15 +26,33 @@ from backend.models import McpClientToken, User
 from backend.ops.acts import acts_command
 from backend.ops.version import __version__
 from backend.runner import run
+<<<<<<< HEAD
 from backend.web import cutover
 from backend.web.cutover.report import TABLE_COLUMNS, details
+=======
+from config import ConfigError, whole
+>>>>>>> eco
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
 FLOW_COLUMNS = ("id", "name", "is_active", "folder_id", "updated_at")
 
 
 class CommandFailed(click.ClickException):
+    """A refused command: exit 1 with the envelope message (as JSON under `--json`)."""
+
     exit_code = 1
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.as_json = False
+
+    def show(self, file: Any = None) -> None:
+        if not self.as_json:
+            super().show(file)
+            return
+        failure = {"success": False, "status_code": self.status, "message": self.message}
+        click.echo(json.dumps({k: v for k, v in failure.items() if v is not None}))
 
 
 def acting_user(email: str | None) -> Caller | None:
@@ -78,15 +97,15 @@ def invoke(
         )
         result = run(action, call)
     except ValidationError as exc:
-        raise CommandFailed(wire(ValidationFailed(exc.messages_dict))) from exc
+        raise refused(ValidationFailed(exc.messages_dict)) from exc
     except GatewayError as exc:
         db.session.rollback()
-        raise CommandFailed(wire(exc)) from exc
+        raise refused(exc) from exc
     return result if isinstance(result, Reply | Raw) else Reply(result)
 
 
-def wire(error: GatewayError) -> str:
-    return envelope.wire_message(error.status, error.message)
+def refused(error: GatewayError) -> CommandFailed:
+    return CommandFailed(envelope.wire_message(error.status, error.message), error.status)
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -109,12 +128,30 @@ def show(reply: Reply, as_json: bool, columns: Sequence[str] = FLOW_COLUMNS) -> 
     click.echo(table(rows, keys))
 
 
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--json`: the data as JSON on stdout, and a refusal as `{"success": false, …}` too."""
+
+    @functools.wraps(func)
+    def command(*args: Any, as_json: bool, **kwargs: Any) -> Any:
+        try:
+            return func(*args, as_json=as_json, **kwargs)
+        except CommandFailed as exc:
+            exc.as_json = as_json
+            raise
+
+    help_text = "Print the data (or the error) as JSON."
+    return click.option("--json", "as_json", is_flag=True, help=help_text)(command)
+
+
 def common(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--json", "as_json", is_flag=True, help="Print the data as JSON.")(func)
-    return click.option("--as", "as_email", metavar="EMAIL", help="The acting user.")(func)
+    """`--json`, and `--as EMAIL`: every act a command runs needs an acting user."""
+    func = json_option(func)
+    as_help = "The acting user's e-mail (checks and audit rows as for their token)."
+    return click.option("--as", "as_email", metavar="EMAIL", required=True, help=as_help)(func)
 
 
-flows = AppGroup("flows", help="Flows: list, inspect and change active status.")
+flows = AppGroup("flows", help="Flows: create, list, inspect and change active status.")
+projects = AppGroup("projects", help="Projects.")
 users = AppGroup("users", help="User accounts.")
 tokens = AppGroup("tokens", help="MCP project tokens: create, list, revoke, minting policy.")
 members = AppGroup("members", help="Project members: list, add, remove, leave.")
@@ -131,6 +168,7 @@ cutover_group = AppGroup("cutover", help="Cut-over from the legacy backend (docs
 def flows_list(
     project: str, active: bool, inactive: bool, as_json: bool, as_email: str | None
 ) -> None:
+    """List a project's flows, newest first."""
     if active and inactive:
         raise click.UsageError("--active and --inactive exclude each other")
     query = {"status": "inactive"} if inactive else None
@@ -138,10 +176,44 @@ def flows_list(
     show(invoke(act, "GET", project, as_email=as_email, query=query), as_json)
 
 
+@flows.command("create")
+@click.option("--project", required=True, help="Project id.")
+@click.option("--name", required=True, help="The flow's name.")
+@click.option("--description", help="Free text.")
+@click.option("--folder", "folder_id", help="Folder id in the project.")
+@common
+def flows_create(
+    project: str,
+    name: str,
+    description: str | None,
+    folder_id: str | None,
+    as_json: bool,
+    as_email: str | None,
+) -> None:
+    """Create a flow in a project (as `flow_create`: active, an empty definition)."""
+    data = {"name": name, "description": description, "folder_id": folder_id}
+    given = {key: value for key, value in data.items() if value is not None}
+    show(invoke("flow_create", "POST", project, data=given, as_email=as_email), as_json)
+
+
+@projects.command("create")
+@click.option("--name", required=True, help="The project's name.")
+@click.option("--description", help="Free text.")
+@common
+def projects_create(
+    name: str, description: str | None, as_json: bool, as_email: str | None
+) -> None:
+    """Create a project owned by the acting user (as the `projects` POST act)."""
+    data = {"name": name, **({"description": description} if description else {})}
+    reply = invoke("projects", "POST", data=data, as_email=as_email)
+    show(reply, as_json, ("id", "name", "owner_id", "created_at"))
+
+
 @flows.command("show")
 @click.argument("flow_id")
 @common
 def flows_show(flow_id: str, as_json: bool, as_email: str | None) -> None:
+    """Print one flow."""
     show(invoke("flow", "GET", flow_id, as_email=as_email), as_json)
 
 
@@ -164,17 +236,33 @@ status_command("deactivate", "flow_deactivate", "Deactivate a flow.")
 @click.argument("flow_id")
 @common
 def flows_history(flow_id: str, as_json: bool, as_email: str | None) -> None:
+    """A flow's status changes, newest first."""
     reply = invoke("flow_status_history", "GET", flow_id, as_email=as_email)
     show(reply, as_json, ("changed_at", "user_id", "old_status", "new_status", "reason"))
 
 
+def new_password(password: str | None, from_stdin: bool) -> str:
+    """From `--password`, the first line of stdin (`--password-stdin`), or a prompt on a TTY."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise click.UsageError("no terminal to ask the password on: use --password-stdin")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 @users.command("create")
-@click.option("--email", required=True)
-@click.option("--name", required=True)
-@click.password_option()
-@click.option("--json", "as_json", is_flag=True)
-def users_create(email: str, name: str, password: str, as_json: bool) -> None:
-    data = {"email": email, "name": name, "password": password}
+@click.option("--email", required=True, help="The account's e-mail (its login).")
+@click.option("--name", required=True, help="The account's display name.")
+@click.option("--password", help="The password (visible to other local users: prefer stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin's first line.")
+@json_option
+def users_create(
+    email: str, name: str, password: str | None, password_stdin: bool, as_json: bool
+) -> None:
+    """Create an account as `register` does (same rules: 8+ characters, upper, lower, digit)."""
+    data = {"email": email, "name": name, "password": new_password(password, password_stdin)}
     reply = invoke("register", "POST", data=data)
     user = reply.data.get("user", reply.data) if isinstance(reply.data, dict) else reply.data
     show(Reply(user, reply.message), as_json, ("id", "email", "name", "is_active"))
@@ -185,7 +273,7 @@ def account_command(name: str, active: int, help_text: str) -> None:
     and a disabled user cannot sign in to turn themself back on)."""
 
     @users.command(name, help=help_text)
-    @click.argument("email")
+    @click.argument("email", metavar="EMAIL")
     def command(email: str) -> None:
         found = select(User.id).where(func.lower(User.email) == email.lower())
         user_id = db.session.execute(found).scalar()
@@ -220,11 +308,17 @@ account_command(
 @click.option("--project", required=True, help="Project id.")
 @click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
 @common
+<<<<<<< HEAD
 def tokens_mcp_create(
     project: str, expires_in_days: int | None, as_json: bool, as_email: str | None
 ) -> None:
     query = {"expires_in_days": str(expires_in_days)} if expires_in_days else {}
     reply = invoke("mcp_generate_config", "POST", project, as_email=as_email, query=query)
+=======
+def tokens_mcp_create(project: str, as_json: bool, as_email: str | None) -> None:
+    """Mint the project's MCP token (a long-lived credential for scripts and CI)."""
+    reply = invoke("mcp_generate_config", "POST", project, as_email=as_email)
+>>>>>>> eco
     show(reply, as_json, ("project_id", "name", "api_base_url", "token"))
 
 
@@ -346,11 +440,16 @@ def add_indexes_command() -> None:
 @click.option("--bind", default=None, help="HOST:PORT (default from HOST and PORT).")
 def serve(bind: str | None) -> None:
     """Serve with gunicorn and the packaged production defaults."""
+    try:  # gunicorn reads it itself, with a traceback for a bad value
+        whole(os.environ, "WEB_CONCURRENCY", 1, minimum=1)
+    except ConfigError as exc:
+        raise CommandFailed(f"configuration: {exc}") from None
     args = ["-m", "gunicorn", "-c", "python:backend.ops.gunicorn_conf", "backend:create_app()"]
     os.execv(sys.executable, [sys.executable, *args, *(["--bind", bind] if bind else [])])
 
 
 def register_commands(app: Flask) -> None:
+<<<<<<< HEAD
     for command in (
         init_db,
         add_indexes_command,
@@ -361,4 +460,7 @@ def register_commands(app: Flask) -> None:
         members,
         cutover_group,
     ):
+=======
+    for command in (init_db, add_indexes_command, acts_command, projects, flows, users, tokens):
+>>>>>>> eco
         app.cli.add_command(command)

@@ -7,15 +7,23 @@ from typing import Any
 
 import gunicorn.http.wsgi
 
-from config import ENV_FILE, ConfigError, instance_secrets, load_config
+from config import ENV_FILE, ConfigError, instance_secrets, load_config, whole
+
+
+def setting(name: str, default: int, minimum: int = 1) -> int:
+    try:
+        return whole(os.environ, name, default, minimum)
+    except ConfigError as exc:
+        raise SystemExit(f"configuration: {exc}") from None
+
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+workers = setting("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)
 worker_class = "sync"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = setting("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests = setting("GUNICORN_MAX_REQUESTS", 0, minimum=0)
 max_requests_jitter = 100
 preload_app = False
 accesslog = None  # the gateway writes its own structured access log

@@ -157,3 +157,21 @@ def with_required_fields(doc: dict[str, Any]) -> dict[str, Any]:
         if fields and component is not None:
             component["required"] = sorted(set(component.get("required", [])) | set(fields))
     return doc
+
+
+def body_fields(doc: dict[str, Any], action: Action, method: str) -> dict[str, str]:
+    """One operation's JSON body as `help` lists it: field → its type, `required` marked."""
+    operation = doc["paths"].get(openapi_path(action), {}).get(method.lower(), {})
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    name = content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+    component = doc.get("components", {}).get("schemas", {}).get(name, {})
+    required = set(component.get("required", ()))
+    return {
+        field: field_type(prop) + (", required" if field in required else "")
+        for field, prop in component.get("properties", {}).items()
+    }
+
+
+def field_type(prop: dict[str, Any]) -> str:
+    kind = prop.get("type", "any")
+    return " or ".join(kind) if isinstance(kind, list) else str(kind)
