@@ -12,10 +12,12 @@ behind the table in bench/README.md.
 """
 
 import argparse
+import cProfile
 import io
 import json
 import logging
 import os
+import pstats
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +25,8 @@ from typing import Any
 
 from werkzeug.test import EnvironBuilder
 
-from bench import seed
+from bench import limit, seed
+from bench.floor_app import app as floor_app
 from bench.run import BASE, DEFAULT_URL, OUT, gateway_env, issue_access_token
 
 
@@ -74,11 +77,47 @@ def measure(call: Callable[[], int], count: int, rounds: int) -> dict[str, float
     return {"min_us": round(min(samples)), "median_us": round(sorted(samples)[len(samples) // 2])}
 
 
+def profile(name: str, call: Callable[[], int], count: int) -> None:
+    """Where the time goes, by own time and by cumulative time, into bench/out/."""
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waiting for MariaDB
+    profiler.runcall(lambda: [call() for _ in range(count)])
+    with (OUT / f"inproc-{name}.prof.txt").open("w") as handle:
+        stats = pstats.Stats(profiler, stream=handle)
+        stats.sort_stats("tottime").print_stats(40)
+        stats.sort_stats("cumulative").print_stats(60)
+
+
+def limit_cpu(url: str, seeded: seed.Seeded, count: int, rounds: int) -> dict[str, Any]:
+    """The same statements as bare PyMySQL (bench/limit.py), CPU of this process per iteration:
+    what the driver alone costs, the part of a request no code above it can remove."""
+    ctx = limit.Context(
+        user_id=seeded.owner_id,
+        email=seed.OWNER_EMAIL,
+        password=seed.PASSWORD,
+        password_hash="",
+        project_id=seeded.projects["main"],
+        list_project_id=seeded.projects["p50"],
+        flow_ids=(seeded.hot_flow["main"],),
+    )
+    found = {}
+    for name in ("flow", "flows", "flow_toggle_active", "health"):
+        plan = limit.PLANS[name]
+        conn = limit.connect(url, plan.autocommit)
+        with conn.cursor() as cur:
+            counter = iter(range(10**9))
+            found[name] = measure(
+                lambda c=cur, p=plan, i=counter: p.step(c, ctx, next(i)) or 0, count, rounds
+            )
+        conn.close()
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="*")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile each scenario instead")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     seeded = seed.load(url)
@@ -95,11 +134,19 @@ def main() -> int:
     to_file = logging.FileHandler(OUT / "inproc-access.log", mode="w")
     to_file.setFormatter(logging.Formatter("%(message)s"))
     access.addHandler(to_file)
-    found = {"loadavg": os.getloadavg()}
+    found: dict[str, Any] = {"loadavg": os.getloadavg()}
+    if not args.scenarios or "floor" in args.scenarios:
+        floor = caller(floor_app, "GET", f"{BASE}?act=health", None)
+        found["floor"] = {"bytes": floor(), **measure(floor, args.requests, args.rounds)}
+    if not args.scenarios or "limit" in args.scenarios:
+        found["limit"] = limit_cpu(url, seeded, args.requests, args.rounds)
     for name, (method, path, needs_token) in requests(seeded).items():
         if args.scenarios and name not in args.scenarios:
             continue
         call = caller(app, method, path, token if needs_token else None)
+        if args.profile:
+            profile(name, call, args.requests)
+            continue
         found[name] = {"bytes": call(), **measure(call, args.requests, args.rounds)}
     json.dump(found, sys.stdout)
     print()

@@ -523,7 +523,10 @@ def write_inputs(seeded: seed.Seeded) -> tuple[dict[str, Path], dict[str, str]]:
 
 
 def gateway_env(url: str) -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS")
+    keep = (
+        *("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"),
+        *("DB_POOL_SIZE", "DB_MAX_OVERFLOW"),
+    )
     env = {k: os.environ[k] for k in keep if k in os.environ}
     metrics = OUT / "metrics"  # as the systemd unit in deploy/: multi-process metrics
     shutil.rmtree(metrics, ignore_errors=True)
