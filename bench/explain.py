@@ -1,7 +1,7 @@
 """EXPLAIN of the flows list for each project size, and the optional indexes on and off.
 
 The list statement is the gateway's own wire text (`bench/limit.py`, kept in sync by the capture).
-The gateway never alters a legacy table; `backend/indexes.py` holds the indexes an operator may
+The gateway never alters a legacy table; `backend/db/indexes.py` holds the indexes an operator may
 add with `flask --app wsgi add-indexes`. The bench adds them for one extra measurement only and
 drops them again, so the next run starts from the legacy schema.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from backend.indexes import GATEWAY_INDEXES, add_indexes
+from backend.db.indexes import GATEWAY_INDEXES, add_indexes
 from bench import limit
 
 COLUMNS = ("table", "type", "key", "rows", "Extra")

@@ -549,7 +549,7 @@ def issue_access_token(env: dict[str, str], seeded: seed.Seeded) -> tuple[Any, s
     os.environ.update(env)
     try:
         from backend import create_app
-        from backend.auth import issue_token
+        from backend.auth.tokens import issue_token
 
         app = create_app()
         logging.getLogger("gassapi.access").setLevel(logging.WARNING)  # this process only

@@ -29,8 +29,8 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from backend.db import db
-from backend.flowformat import steps_to_react_flow
 from backend.models import Environment, Flow, Folder, Project, ProjectMember, User
+from services.flows.definition import steps_to_react_flow
 
 PASSWORD = "BenchPass123!"
 OWNER_EMAIL = "bench-owner@example.com"

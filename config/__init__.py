@@ -1,4 +1,7 @@
-"""Configuration: defaults, then a legacy `.env` file, then the process environment (pure)."""
+"""Configuration: defaults, then a legacy `.env` file, then the process environment (pure).
+
+The only place a default is written: the rest of the code reads `app.config[KEY]`.
+"""
 
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +14,14 @@ DEFAULT_ACCESS_SECRET = "default_access_secret_key_change_in_production"
 DEFAULT_REFRESH_SECRET = "default_refresh_secret_key_change_in_production"
 DEFAULT_MOUNTS = "/gassapi2/backend/index.php,/gassapi2/backend,/index.php,/"
 DEVELOPMENT_ENVS = ("", "development", "testing")
+# innodb_lock_wait_timeout of every gateway connection, and the time within which the retries of
+# one request must fit (below gunicorn's 30 s worker timeout).
+DEFAULT_LOCK_WAIT_TIMEOUT = 10
+DEFAULT_RETRY_DEADLINE = 20.0
+# Waiting for one answer of the database: a lock wait is one answer, so this stays above it.
+DEFAULT_READ_TIMEOUT = 20
+# A pooled connection idle for longer is pinged before use (0: pinged on every checkout).
+DEFAULT_PING_IDLE_SECONDS = 1.0
 FALSE_WORDS = ("false", "0", "no", "off")
 
 
@@ -72,17 +83,20 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "JWT_ACCESS_SECRET": access,
         "JWT_REFRESH_SECRET": refresh,
         "JWT_ALGORITHM": "HS256",
+        "BCRYPT_ROUNDS": 12,
         "ACCESS_TOKEN_TTL": 900,
         "REFRESH_TOKEN_TTL": 604800,
         "MOUNTS": mounts(env.get("GATEWAY_MOUNTS") or DEFAULT_MOUNTS),
         "EXECUTION_LEASE_SECONDS": int(env.get("EXECUTION_LEASE_SECONDS") or 300),
         "DB_RETRY_ATTEMPTS": int(env.get("DB_RETRY_ATTEMPTS") or 3),
-        "DB_LOCK_WAIT_TIMEOUT": int(env.get("DB_LOCK_WAIT_TIMEOUT") or 10),
-        "DB_RETRY_DEADLINE_SECONDS": float(env.get("DB_RETRY_DEADLINE_SECONDS") or 20),
-        "DB_READ_TIMEOUT": int(env.get("DB_READ_TIMEOUT") or 20),
+        "DB_LOCK_WAIT_TIMEOUT": int(env.get("DB_LOCK_WAIT_TIMEOUT") or DEFAULT_LOCK_WAIT_TIMEOUT),
+        "DB_RETRY_DEADLINE_SECONDS": float(
+            env.get("DB_RETRY_DEADLINE_SECONDS") or DEFAULT_RETRY_DEADLINE
+        ),
+        "DB_READ_TIMEOUT": int(env.get("DB_READ_TIMEOUT") or DEFAULT_READ_TIMEOUT),
         "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or 5),
         "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 5),
-        "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or 1),
+        "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or DEFAULT_PING_IDLE_SECONDS),
         "DB_AUTO_CREATE": env.get("DB_AUTO_CREATE", "true").lower() not in FALSE_WORDS,
         "METRICS_ENABLED": env.get("METRICS_ENABLED", "true").lower() != "false",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
@@ -90,4 +104,5 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES") or 10),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
         "PROXY_COUNT": int(env.get("PROXY_COUNT") or 0),
+        "ACCESS_LOG_LEVEL": "INFO",
     }

@@ -13,23 +13,18 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import validators
-from backend.auth import (
-    AuthFailure,
-    AuthPolicy,
-    decode_token,
-    hash_password,
-    sha256_hex,
-    token_pair,
-    verify_password,
-)
-from backend.credentials import find_user_by_email, password_login, stamp_login
+from backend.auth.callers import AuthPolicy
+from backend.auth.passwords import hash_password, verify_password
+from backend.auth.tokens import AuthFailure, decode_token, sha256_hex, token_pair
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest, Conflict, NotAuthenticated
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, Conflict, NotAuthenticated
-from backend.models import RefreshToken, User
-from backend.registry import Call, Reply, action
-from backend.rows import format_datetime, new_id, now
-from handlers.users import PROFILE_AUTH, load_user, user_object
+from backend.legacy import validators
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import format_datetime
+from backend.models import REFRESH_TOKENS, USERS, User
 from schemas.auth import (
     ChangePasswordIn,
     ForgotPasswordIn,
@@ -39,6 +34,8 @@ from schemas.auth import (
     RegisterIn,
     ResetPasswordIn,
 )
+from services.accounts import PROFILE_AUTH, load_user, user_object
+from services.credentials import find_user_by_email, password_login, stamp_login
 
 LOGOUT_ALL_AUTH = AuthPolicy(
     mcp=False,
@@ -56,8 +53,6 @@ LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
 PASSWORD_CHANGED = "Password changed successfully"
 RESET_DONE = "Password has been reset successfully. Please login with your new password."
 RESET_SENT = "If the email exists in our system, a password reset link has been sent."
-USERS = User.__table__
-REFRESH_TOKENS = RefreshToken.__table__
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -104,7 +99,8 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 
 @action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
 def login(call: Call) -> Reply:
-    user = password_login(call, call.data["email"], call.data["password"])
+    data = call.body()
+    user = password_login(call, data["email"], data["password"])
     body = {**start_session(user), "user": user_object(user)}  # read before the stamp (legacy)
     stamp_login(user.id)
     return Reply(body, "Login successful")
@@ -143,7 +139,7 @@ def create_user(email: str, name: str, password: str) -> User:
     summary="Create an account (also logs in: the web app expects the tokens)",
 )
 def register(call: Call) -> Reply:
-    data = call.data
+    data = call.body()
     if find_user_by_email(data["email"]) is not None:
         raise Conflict("User already exists")
     user = create_user(data["email"], data["name"], data["password"])
@@ -159,7 +155,7 @@ def register(call: Call) -> Reply:
     summary="Drop the given refresh token; never fails",
 )
 def logout(call: Call) -> Reply:
-    token = call.data.get("refresh_token")
+    token = call.body().get("refresh_token")
     if isinstance(token, str) and token:
         db.session.execute(
             update(REFRESH_TOKENS)
@@ -224,7 +220,7 @@ def refreshing_user(claims: dict[str, Any]) -> User:
     summary="Trade a refresh token (one use) for a new token pair",
 )
 def refresh(call: Call) -> Reply:
-    token = call.data["refresh_token"]
+    token = call.body()["refresh_token"]
     claims = refresh_claims(token)
     consume_refresh_token(token)
     user = refreshing_user(claims)
@@ -246,7 +242,8 @@ def refresh(call: Call) -> Reply:
     summary="Change the caller's password and revoke every session",
 )
 def change_password(call: Call) -> Reply:
-    current, new = call.data["current_password"], call.data["new_password"]  # before the 404
+    data = call.body()  # before the 404
+    current, new = data["current_password"], data["new_password"]
     user = load_user(call.user.user_id)
     if not verify_password(current, user.password_hash):
         raise BadRequest("Current password is incorrect")
@@ -288,7 +285,7 @@ def issue_reset_token(user_id: str) -> tuple[str, datetime]:
     summary="Start a password reset (the token is shown only in development)",
 )
 def forgot_password(call: Call) -> Reply:
-    user = find_user_by_email(call.data["email"])
+    user = find_user_by_email(call.body()["email"])
     body: dict[str, Any] = {"message": RESET_SENT}
     if user is not None and user.is_active:
         token, expires = issue_reset_token(user.id)
@@ -319,9 +316,10 @@ def reset_token_owner(token_hash: str) -> User:
     summary="Set a new password with a reset token (single use)",
 )
 def reset_password(call: Call) -> Reply:
-    token_hash = sha256_hex(call.data["token"])
+    data = call.body()
+    token_hash = sha256_hex(data["token"])
     user = reset_token_owner(token_hash)
-    if user.email.lower() != call.data["email"]:
+    if user.email.lower() != data["email"]:
         raise BadRequest("Email does not match reset token")
     claimed = db.session.execute(
         update(USERS)
@@ -330,7 +328,5 @@ def reset_password(call: Call) -> Reply:
     )
     if claimed.rowcount != 1:  # a concurrent reset used the token first
         raise BadRequest("Invalid or expired reset token")
-    end_all_sessions(
-        user.id, password_hash=hash_password(call.data["new_password"]), updated_at=now()
-    )
+    end_all_sessions(user.id, password_hash=hash_password(data["new_password"]), updated_at=now())
     return Reply({"message": RESET_DONE}, "Password reset successfully")

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import swagger_ui
 
-from backend import openapi
-from backend.errors import NotFound
-from backend.registry import Call, Raw, action
+from backend.core.call import Call, Raw
+from backend.core.errors import NotFound
+from backend.core.registry import action
+from backend.ops import openapi
+from schemas.base import OPENAPI_TYPES
 
 ASSETS = {
     "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
@@ -40,7 +42,7 @@ PAGE_CSP = {
 
 @action("/openapi.json", acts=("openapi",), summary="OpenAPI 3.1 document of every act")
 def openapi_document(call: Call) -> Raw:
-    return Raw(json.dumps(openapi.document()), "application/json; charset=utf-8")
+    return Raw(json.dumps(openapi.document(OPENAPI_TYPES)), "application/json; charset=utf-8")
 
 
 @action("/docs", acts=("docs",), summary="API reference page")

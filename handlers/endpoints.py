@@ -4,18 +4,21 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from backend.auth import ANY_TOKEN, require_access
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN
+from backend.core.call import Call, Reply
+from backend.core.errors import NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, NotFound
-from backend.integrity import flush_unique
-from backend.models import Endpoint, Folder
-from backend.registry import Call, Reply, action
-from backend.rows import new_id, now, row_dict
-from handlers.folders import LIST_LIMIT, load_folder, newest_first
+from backend.db.integrity import flush_unique
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import row_dict
+from backend.models import ENDPOINTS, FOLDERS, Endpoint, Folder
 from schemas.endpoints import EndpointCreateIn, EndpointUpdateIn
+from services.folders import SHARE_LOCK, folder_in_project, load_folder
+from services.paging import LIST_LIMIT, newest_first
 
-ENDPOINTS = Endpoint.__table__
-FOLDERS = Folder.__table__
 FOLDER_ENDPOINTS_ACTS = ("endpoints", "endpoint_create", "endpoints_list")
 ENDPOINT_ACTS = ("endpoint", "endpoint_update", "endpoint_delete", "endpoint_detail")
 DUPLICATE_ENDPOINT = "An endpoint with this name already exists in this folder"
@@ -28,7 +31,6 @@ NULLABLE_FIELDS = (
     "response_schema",
     "header_docs",
 )
-SHARE_LOCK = {"read": True}  # keeps the folder from being deleted under a new endpoint
 
 
 def newest_endpoints(query: Select[Any]) -> list[dict[str, Any]]:
@@ -169,7 +171,7 @@ def endpoint_get(call: Call) -> Reply:
     summary="Create endpoint for a folder",
 )
 def endpoint_create(call: Call) -> Reply:
-    folder, data, stamp = load_folder(call, call.args["id"], lock=SHARE_LOCK), call.data, now()
+    folder, data, stamp = load_folder(call, call.args["id"], lock=SHARE_LOCK), call.body(), now()
     endpoint = Endpoint(
         id=new_id("ep"),
         **{key: data.get(key) for key in NULLABLE_FIELDS},
@@ -188,11 +190,13 @@ def endpoint_create(call: Call) -> Reply:
 
 
 def check_target_folder(folder_id: str, project_id: str) -> None:
-    target = db.session.get(Folder, folder_id, with_for_update=SHARE_LOCK)
-    if target is None:
-        raise BadRequest("Target folder not found")
-    if target.project_id != project_id:
-        raise BadRequest("Target folder must belong to the same project")
+    folder_in_project(
+        folder_id,
+        project_id,
+        lock=SHARE_LOCK,
+        missing="Target folder not found",
+        foreign="Target folder must belong to the same project",
+    )
 
 
 def apply_endpoint_changes(endpoint: Endpoint, data: dict[str, Any]) -> None:
@@ -216,9 +220,10 @@ def apply_endpoint_changes(endpoint: Endpoint, data: dict[str, Any]) -> None:
 )
 def endpoint_update(call: Call) -> Reply:
     endpoint, folder = load_endpoint(call, call.args["id"], lock=True)
-    if call.data.get("folder_id") is not None:
-        check_target_folder(call.data["folder_id"], folder.project_id)
-    apply_endpoint_changes(endpoint, call.data)
+    data = call.body()
+    if data.get("folder_id") is not None:
+        check_target_folder(data["folder_id"], folder.project_id)
+    apply_endpoint_changes(endpoint, data)
     flush_unique(DUPLICATE_ENDPOINT)
     return Reply(row_dict(ENDPOINTS, endpoint), "Endpoint updated")
 

@@ -10,16 +10,21 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from backend.auth import ANY_TOKEN, require_access
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest, NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, NotFound
-from backend.integrity import execute_unique
-from backend.models import Environment, Project
-from backend.registry import Call, Reply, action
-from backend.rows import new_id, now, row_dict
+from backend.db.integrity import execute_unique
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import row_dict
+from backend.models import ENVIRONMENTS
 from schemas.environments import EnvironmentCreateIn, EnvironmentUpdateIn
+from services.environments import environment_rows
+from services.projects import lock_project
 
-ENVIRONMENTS = Environment.__table__
 LIST_ACTS = ("project_environments", "environment_create", "environments_list")
 DETAIL_ACTS = (
     "environment",
@@ -33,34 +38,6 @@ UNSET_DEFAULT = "Cannot unset the default environment: make another environment 
 SET_DEFAULT_TAKES_NO_BODY = (
     "POST on an environment only makes it the default and takes no body; use PUT to update it"
 )
-
-
-def lock_project(project_id: str) -> None:
-    db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
-
-
-def environment_rows(project_id: str) -> list[dict[str, Any]]:
-    """Default first, then oldest first (the legacy list order)."""
-    query = (
-        select(ENVIRONMENTS)
-        .where(ENVIRONMENTS.c.project_id == project_id)
-        .order_by(ENVIRONMENTS.c.is_default.desc(), ENVIRONMENTS.c.created_at, ENVIRONMENTS.c.id)
-    )
-    return [row_dict(ENVIRONMENTS, row) for row in db.session.execute(query).mappings()]
-
-
-def default_environment(project_id: str, stamp: Any) -> dict[str, Any]:
-    """The `development` environment every new project starts with."""
-    return {
-        "id": new_id("env"),
-        "project_id": project_id,
-        "name": "development",
-        "description": "Default development environment",
-        "variables": "{}",
-        "is_default": 1,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
 
 
 def fetch_environment(env_id: str) -> Mapping[str, Any]:
@@ -143,10 +120,11 @@ def environment_create(call: Call) -> Reply:
     require_access(call, project_id)
     lock_project(project_id)
     stamp, env_id = now(), new_id("env")
-    if call.data["is_default"]:
+    data = call.body()
+    if data["is_default"]:
         clear_defaults(project_id, stamp)
     values = {"id": env_id, "project_id": project_id, "created_at": stamp, "updated_at": stamp}
-    execute_unique(insert(ENVIRONMENTS).values(**values, **call.data), DUPLICATE_NAME)
+    execute_unique(insert(ENVIRONMENTS).values(**values, **data), DUPLICATE_NAME)
     return Reply(row_dict(ENVIRONMENTS, fetch_environment(env_id)), "Environment created", 201)
 
 
@@ -171,9 +149,10 @@ def environment_detail(call: Call) -> Reply:
 )
 def environment_update(call: Call) -> Reply:
     env = locked_environment(call)
-    if not call.data:
+    data = call.body()
+    if not data:
         raise BadRequest("No data to update")
-    changes, stamp = dict(call.data), now()
+    changes, stamp = dict(data), now()
     target = changes.pop("is_default", None)
     if target == 0 and env["is_default"]:
         raise BadRequest(UNSET_DEFAULT)
@@ -194,7 +173,7 @@ def environment_update(call: Call) -> Reply:
 )
 def environment_set_default(call: Call) -> Reply:
     env = locked_environment(call)
-    if call.data:
+    if call.body():
         raise BadRequest(SET_DEFAULT_TAKES_NO_BODY)
     make_default(env, now())
     return Reply(row_dict(ENVIRONMENTS, fetch_environment(env["id"])), "Environment updated")

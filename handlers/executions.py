@@ -5,33 +5,29 @@ never locks a flow forever; a running row whose lease has passed reads as "expir
 marked so when a flow's runs are listed or a new run is registered.
 """
 
-import secrets
-import time
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import insert, select, update
 
-from backend import flowlist, flowstatus
-from backend.auth import ANY_TOKEN, require_access
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest, Conflict, NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, Conflict, NotFound
-from backend.models import FlowExecution
-from backend.registry import Call, Reply, action
-from backend.rows import format_datetime, now, row_dict
-from backend.validators import php_json
+from backend.legacy.clock import now
+from backend.legacy.ids import execution_id
+from backend.legacy.php import php_json
+from backend.legacy.wire import format_datetime, row_dict
+from backend.models import EXECUTIONS
 from schemas.executions import FinishIn
+from schemas.queries import ExecutionListQuery, load_query
+from services.flows.status import load_flow, load_for_change, lock_flow
+from services.paging import page_of
 
-EXECUTIONS = FlowExecution.__table__
-STATUSES = ("running", "completed", "failed", "expired")
 STARTED = "Flow execution started"
-
-
-def execution_id() -> str:
-    """`exec_` + 32 hex, time-ordered so runs started in the same second still sort."""
-    return f"exec_{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 def lease_from(stamp: datetime) -> datetime:
@@ -65,7 +61,7 @@ def expire_stale(flow_id: str) -> None:
 
 def register(call: Call, flow_id: str) -> dict[str, Any]:
     """Under the flow's row lock, so it serialises with every status change."""
-    flow = flowstatus.load_for_change(call, flow_id)
+    flow = load_for_change(call, flow_id)
     if not flow["is_active"]:
         raise BadRequest("Flow is not active")
     expire_stale(flow_id)
@@ -153,7 +149,7 @@ def require_running(row: dict[str, Any]) -> None:
 )
 def flow_execution_heartbeat(call: Call) -> Reply:
     found = load_execution(call, call.args["id"])
-    flowstatus.lock_flow(found["flow_id"])  # same lock order as status changes: flow, then run
+    lock_flow(found["flow_id"])  # same lock order as status changes: flow, then run
     row = fetch_execution(found["id"], lock=True)
     require_running(row)
     stamp = now()
@@ -172,7 +168,7 @@ def flow_execution_heartbeat(call: Call) -> Reply:
 )
 def flow_execution_finish(call: Call) -> Reply:
     load_execution(call, call.args["id"])
-    data = call.data
+    data = call.body()
     row = fetch_execution(call.args["id"], lock=True)
     require_running(row)
     result = data.get("result")
@@ -188,13 +184,6 @@ def flow_execution_finish(call: Call) -> Reply:
 # --- listing ---------------------------------------------------------------------------------
 
 
-def status_filter(query: Mapping[str, str]) -> str | None:
-    status = flowlist.given(query, "status")
-    if status is not None and status not in STATUSES:
-        raise BadRequest(f"status must be one of: {', '.join(STATUSES)}")
-    return status
-
-
 @action(
     "/flow/<id>/executions",
     acts=("flow_executions",),
@@ -202,8 +191,9 @@ def status_filter(query: Mapping[str, str]) -> str | None:
     summary="Executions of a flow, newest first",
 )
 def flow_executions(call: Call) -> Reply:
-    flow = flowstatus.load_flow(call, call.args["id"])
-    status, page = status_filter(call.query), flowlist.page(call.query)
+    flow = load_flow(call, call.args["id"])
+    query = load_query(ExecutionListQuery, call)
+    status, page = query["status"], page_of(query)
     expire_stale(flow["id"])
     statement = select(EXECUTIONS).where(EXECUTIONS.c.flow_id == flow["id"])
     if status is not None:

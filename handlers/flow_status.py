@@ -1,9 +1,13 @@
 """Flow active status: toggle (the seed), activate, deactivate, the active list, batch, history."""
 
-from backend import flowlist, flowstatus
-from backend.auth import ANY_TOKEN
-from backend.registry import Call, Reply, action
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN
+from backend.core.call import Call, Reply
+from backend.core.registry import action
 from schemas.flow_status import ReasonIn, SetActiveIn
+from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, PageQuery, load_query
+from services.flows import history, listing, status
+from services.paging import page_of
 
 
 @action(
@@ -15,7 +19,7 @@ from schemas.flow_status import ReasonIn, SetActiveIn
     summary="Toggle flow active status",
 )
 def flow_toggle_active(call: Call) -> Reply:
-    flow = flowstatus.toggle(call, call.args["id"])
+    flow = status.toggle(call, call.args["id"])
     return Reply(flow, "Flow activated" if flow["is_active"] else "Flow deactivated")
 
 
@@ -28,7 +32,7 @@ def flow_toggle_active(call: Call) -> Reply:
     summary="Activate flow (validates its definition first)",
 )
 def flow_activate(call: Call) -> Reply:
-    flow = flowstatus.set_active(call, call.args["id"], 1, via="flow_activate")
+    flow = status.set_active(call, call.args["id"], 1, via="flow_activate")
     return Reply(flow, "Flow activated successfully")
 
 
@@ -41,7 +45,7 @@ def flow_activate(call: Call) -> Reply:
     summary="Deactivate flow",
 )
 def flow_deactivate(call: Call) -> Reply:
-    flow = flowstatus.set_active(call, call.args["id"], 0, via="flow_deactivate")
+    flow = status.set_active(call, call.args["id"], 0, via="flow_deactivate")
     return Reply(flow, "Flow deactivated successfully")
 
 
@@ -50,11 +54,13 @@ def flow_deactivate(call: Call) -> Reply:
     acts=("flows_active", "flows_active_list"),
     auth=ANY_TOKEN,
     summary="List active flows for a project (filters: as the flows list)",
-    query=flowlist.LIST_PARAMETERS,
+    query=FLOW_LIST_PARAMETERS,
 )
 def flows_active(call: Call) -> Reply:
+    require_access(call, call.args["id"])
+    query = load_query(FlowListQuery, call)
     return Reply(
-        flowlist.list_flows(call, call.args["id"], active_only=True), "Active flows fetched"
+        listing.list_flows(call.args["id"], query, active_only=True), "Active flows fetched"
     )
 
 
@@ -67,8 +73,8 @@ def flows_active(call: Call) -> Reply:
     summary="Set the active status of several flows of a project at once",
 )
 def flows_set_active(call: Call) -> Reply:
-    flows = flowstatus.set_many(call, call.args["id"])
-    return Reply(flows, "Flows activated" if call.data["is_active"] else "Flows deactivated")
+    flows = status.set_many(call, call.args["id"])
+    return Reply(flows, "Flows activated" if call.body()["is_active"] else "Flows deactivated")
 
 
 @action(
@@ -78,5 +84,6 @@ def flows_set_active(call: Call) -> Reply:
     summary="Status changes of a flow, newest first",
 )
 def flow_status_history(call: Call) -> Reply:
-    flow = flowstatus.load_flow(call, call.args["id"])
-    return Reply(flowstatus.history(flow, flowlist.page(call.query)), "Flow status history")
+    flow = status.load_flow(call, call.args["id"])
+    page = page_of(load_query(PageQuery, call))
+    return Reply(history.history(flow, page), "Flow status history")

@@ -4,38 +4,26 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
 
-from backend.auth import ANY_TOKEN, require_access
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, NotFound
-from backend.integrity import flush_unique
-from backend.models import Endpoint, Flow, Folder, Project
-from backend.registry import Call, Reply, action
-from backend.rows import new_id, now, row_dict
+from backend.db.integrity import flush_unique
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import row_dict
+from backend.models import ENDPOINTS, FLOWS, FOLDERS, Endpoint, Folder
 from schemas.folders import FolderCreateIn, FolderUpdateIn
+from schemas.queries import FolderListQuery, load_query
+from services.folders import folder_in_project, load_folder
+from services.paging import LIST_LIMIT, newest_first
+from services.projects import lock_project
 
-FOLDERS = Folder.__table__
-LIST_LIMIT = 100
-NOT_GIVEN = (None, "", "undefined")  # mcp2 sends omitted filters as the literal "undefined"
 PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
 FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
 DUPLICATE_FOLDER = "A folder with this name already exists in this project"
-
-
-def load_folder(call: Call, folder_id: str, *, lock: bool | dict[str, bool] = False) -> Folder:
-    """The folder, or 404 «Folder not found»; then 403 unless the caller may use its project.
-
-    `lock` is passed to `with_for_update` (`{"read": True}` for a share lock).
-    """
-    folder = db.session.get(Folder, folder_id, with_for_update=lock)
-    if folder is None:
-        raise NotFound("Folder not found")
-    require_access(call, folder.project_id)
-    return folder
-
-
-def newest_first(query: Select[Any], table: Any) -> Select[Any]:
-    """The legacy list order (`created_at` DESC), made deterministic by the id."""
-    return query.order_by(table.c.created_at.desc(), table.c.id.desc())
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -49,7 +37,7 @@ def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
         .label("endpoint_count")
     )
     query = select(FOLDERS, endpoint_count).where(FOLDERS.c.project_id == project_id)
-    if parent_id not in NOT_GIVEN:
+    if parent_id is not None:
         query = query.where(FOLDERS.c.parent_id == parent_id)
     return newest_first(query, FOLDERS).limit(LIST_LIMIT)
 
@@ -64,7 +52,8 @@ def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
 def folders_list(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id)
-    rows = db.session.execute(folder_list_query(project_id, call.query.get("parent_id")))
+    parent_id = load_query(FolderListQuery, call)["parent_id"]
+    rows = db.session.execute(folder_list_query(project_id, parent_id))
     data = [
         {**row_dict(FOLDERS, row), "endpoint_count": int(row["endpoint_count"])}
         for row in rows.mappings()
@@ -88,12 +77,13 @@ def folder_detail(call: Call) -> Reply:
 
 def parent_folder(parent_id: str, project_id: str) -> Folder:
     """A valid parent: it exists and lives in the same project (row-locked against a delete)."""
-    parent = db.session.get(Folder, parent_id, with_for_update=True)
-    if parent is None:
-        raise BadRequest("Parent folder not found")
-    if parent.project_id != project_id:
-        raise BadRequest("Parent folder must belong to the same project")
-    return parent
+    return folder_in_project(
+        parent_id,
+        project_id,
+        lock=True,
+        missing="Parent folder not found",
+        foreign="Parent folder must belong to the same project",
+    )
 
 
 def ancestor_ids(folder: Folder) -> set[str]:
@@ -116,11 +106,6 @@ def check_move(folder: Folder, parent_id: str) -> None:
         raise BadRequest("A folder cannot be moved into one of its own subfolders")
 
 
-def lock_project(project_id: str) -> None:
-    """Serialise folder writes of one project: default switching, and no project delete midway."""
-    db.session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
-
-
 def make_only_default(folder: Folder) -> None:
     """Unset the project's other defaults (under the project lock, so never two defaults)."""
     lock_project(folder.project_id)
@@ -136,7 +121,7 @@ def make_only_default(folder: Folder) -> None:
 
 
 def new_folder(call: Call, project_id: str, parent_id: str | None) -> Folder:
-    data, stamp = call.data, now()
+    data, stamp = call.body(), now()
     return Folder(
         id=new_id("col"),
         name=data["name"],
@@ -164,7 +149,7 @@ def folder_create(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id)
     lock_project(project_id)
-    parent_id = call.data.get("parent_id") or None
+    parent_id = call.body().get("parent_id") or None
     if parent_id is not None:
         parent_folder(parent_id, project_id)
     folder = new_folder(call, project_id, parent_id)
@@ -196,7 +181,7 @@ def apply_folder_changes(folder: Folder, data: dict[str, Any]) -> None:
     summary="Update or move folder (POST is mcp2's move_folder)",
 )
 def folder_update(call: Call) -> Reply:
-    folder, data = load_folder(call, call.args["id"], lock=True), call.data
+    folder, data = load_folder(call, call.args["id"], lock=True), call.body()
     if data.get("parent_id"):
         check_move(folder, data["parent_id"])
     if data.get("is_default"):
@@ -234,7 +219,7 @@ def folder_delete(call: Call) -> Reply:
     # Detaching first leaves no folder row pointing at one being deleted (also cycles, or a
     # legacy child filed under another project, which is kept at its project's root).
     db.session.execute(update(FOLDERS).where(FOLDERS.c.parent_id.in_(ids)).values(parent_id=None))
-    db.session.execute(delete(Flow.__table__).where(Flow.__table__.c.folder_id.in_(ids)))
-    db.session.execute(delete(Endpoint.__table__).where(Endpoint.__table__.c.folder_id.in_(ids)))
+    db.session.execute(delete(FLOWS).where(FLOWS.c.folder_id.in_(ids)))
+    db.session.execute(delete(ENDPOINTS).where(ENDPOINTS.c.folder_id.in_(ids)))
     db.session.execute(delete(FOLDERS).where(FOLDERS.c.id.in_(ids)))
     return Reply({"id": folder.id}, "Folder deleted successfully")

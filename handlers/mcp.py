@@ -6,21 +6,19 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import update
 
-from backend.auth import (
-    ANY_TOKEN,
-    AuthFailure,
-    AuthPolicy,
-    authenticate,
-    require_access,
-)
-from backend.credentials import issue_mcp_token
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN, AuthPolicy, authenticate
+from backend.auth.tokens import AuthFailure
+from backend.core.call import Call, Caller, Reply
+from backend.core.errors import BadRequest, NotAuthenticated, NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, NotAuthenticated, NotFound
-from backend.models import McpClientToken
-from backend.registry import Call, Caller, Reply, action
-from backend.rows import now, row_dict
-from handlers.environments import environment_rows
-from handlers.projects import PROJECTS, fetch_project, project_detail_data
+from backend.legacy.clock import now
+from backend.legacy.wire import row_dict
+from backend.models import PROJECTS, McpClientToken
+from services.credentials import issue_mcp_token
+from services.environments import environment_rows
+from services.projects import fetch_project, project_detail_data
 
 # Legacy mode L: a JWT only (header, `?token=` or form field), one wording for every failure.
 CONFIG_AUTH = AuthPolicy(
@@ -135,7 +133,7 @@ def mcp_validate_post(call: Call) -> Reply:
 
 
 def body_token(call: Call) -> str | None:
-    token = call.data.get("token")
+    token = call.body().get("token")
     return token if isinstance(token, str) else None
 
 

@@ -8,15 +8,16 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
-from backend import envelope
-from backend.auth import PROJECTS, member_of
-from backend.credentials import issue_mcp_token, password_login, stamp_login
+from backend.auth.access import member_of
+from backend.core import envelope
+from backend.core.call import Call, Raw
+from backend.core.errors import GatewayError, InvalidJson, TooManyRequests
+from backend.core.registry import script
 from backend.db import db
-from backend.errors import GatewayError, InvalidJson, TooManyRequests
-from backend.models import User
-from backend.registry import Call, Raw, script
-from backend.validators import php_truthy
+from backend.legacy.php import php_truthy
+from backend.models import PROJECTS, User
 from schemas.auth import LoginIn
+from services.credentials import issue_mcp_token, password_login, stamp_login
 
 PATH = "/public/generate-mcp-token.php"
 CORS = {
@@ -73,7 +74,7 @@ def project_card(user_id: str, project_id: Any) -> dict[str, Any] | None:
 def generate_mcp_token(call: Call) -> Raw:
     """Refusals are answers, not raised: the failed login the throttle counts is committed."""
     try:
-        data = call.data
+        data = call.body()
     except InvalidJson:
         return refusal(400, "Invalid JSON input")
     if not all(php_truthy(data.get(name)) for name in REQUIRED):

@@ -1,47 +1,29 @@
 """Project acts: list, create, detail, update, delete, add member, context."""
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, select, update
 
-from backend.auth import ANY_TOKEN, OPTIONAL, STRICT, require_access
+from backend.auth.access import require_access
+from backend.auth.callers import ANY_TOKEN, OPTIONAL, STRICT
+from backend.core.call import Call, Reply
+from backend.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from backend.core.registry import action
 from backend.db import db
-from backend.errors import BadRequest, Conflict, Forbidden, NotFound
-from backend.integrity import execute_unique
-from backend.models import AuditLog, Endpoint, Folder, Project, ProjectMember, User
-from backend.registry import Call, Reply, action
-from backend.rows import new_id, now, row_dict
-from handlers.environments import (
-    ENVIRONMENTS,
-    default_environment,
-    environment_rows,
-)
+from backend.db.integrity import execute_unique
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
+from backend.legacy.wire import row_dict
+from backend.models import ENVIRONMENTS, FOLDERS, PROJECTS, AuditLog, Endpoint, ProjectMember, User
 from schemas.projects import ProjectCreateIn, ProjectMemberIn, ProjectUpdateIn
+from services.environments import default_environment, environment_rows
+from services.paging import LIST_LIMIT
+from services.projects import fetch_project, project_detail_data
 
-PROJECTS = Project.__table__
-FOLDERS = Folder.__table__
 DETAIL_ACTS = ("project", "project_update", "project_delete", "project_detail")
-LIST_LIMIT = 100
 DEFAULT_SETTINGS = '{"visibility":"private"}'
 DUPLICATE_NAME = "You already have a project with this name"
 PROJECT_ACCESS_DENIED = "Project access denied"
-
-
-def fetch_project(project_id: str) -> Mapping[str, Any]:
-    row = db.session.execute(select(PROJECTS).where(PROJECTS.c.id == project_id)).mappings().first()
-    if row is None:
-        raise NotFound("Project not found")
-    return row
-
-
-def project_detail_data(project_id: str) -> dict[str, Any]:
-    """row(P) plus `member_count` (rows in project_members; the owner is not counted)."""
-    members = select(func.count()).where(ProjectMember.project_id == project_id)
-    return {
-        **row_dict(PROJECTS, fetch_project(project_id)),
-        "member_count": db.session.execute(members).scalar_one(),
-    }
 
 
 def require_owner(call: Call, project_id: str) -> None:
@@ -99,11 +81,12 @@ def project_create(call: Call) -> Reply:
     """The project and its default `development` environment, in one transaction."""
     if call.user.mcp_project_id is not None:
         raise Forbidden("An MCP token is limited to its own project and cannot create projects")
+    data = call.body()
     project_id, stamp = new_id("proj"), now()
     values = {
         "id": project_id,
-        "name": call.data["name"],
-        "description": call.data.get("description"),
+        "name": data["name"],
+        "description": data.get("description"),
         "owner_id": call.user.user_id,
         "is_public": 0,
         "settings": DEFAULT_SETTINGS,
@@ -139,10 +122,11 @@ def project_detail(call: Call) -> Reply:
 def project_update(call: Call) -> Reply:
     project_id = call.args["id"]
     require_owner(call, project_id)
-    if not call.data:
+    data = call.body()
+    if not data:
         raise BadRequest("No data to update")
     statement = update(PROJECTS).where(PROJECTS.c.id == project_id)
-    execute_unique(statement.values(**call.data, updated_at=now()), DUPLICATE_NAME)
+    execute_unique(statement.values(**data, updated_at=now()), DUPLICATE_NAME)
     return Reply(row_dict(PROJECTS, fetch_project(project_id)), "Project updated")
 
 
@@ -175,7 +159,7 @@ def project_delete(call: Call) -> Reply:
 def project_add_member(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id, Forbidden("Access denied"))
-    user_id = call.data["user_id"]
+    user_id = call.body()["user_id"]
     if user_id == call.user.user_id:
         raise BadRequest()
     check_new_member(project_id, user_id)

@@ -10,13 +10,16 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend import additive, metrics
-from backend.auth import OPTIONAL
+from backend.auth.callers import OPTIONAL
+from backend.core.call import Call, Raw, Reply
+from backend.core.errors import NotAuthenticated, NotFound, ServiceUnavailable
+from backend.core.registry import METHODS, Action, action, registry
 from backend.db import db
-from backend.errors import NotAuthenticated, NotFound, ServiceUnavailable
-from backend.registry import METHODS, Action, Call, Raw, Reply, action, registry
-from backend.rows import format_datetime, now
-from backend.version import __version__
+from backend.legacy.clock import now
+from backend.legacy.wire import format_datetime
+from backend.models import additive
+from backend.ops.version import __version__
+from backend.web import metrics
 
 HELP_EXAMPLES = (
     {"description": "Get API help", "url": "?act=help"},

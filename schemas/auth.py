@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import fields, post_load, pre_load
 
-from backend import validators
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
+from backend.legacy import validators
 from schemas.base import LegacySchema, Text
 
 NAME_MAX_BYTES = 100

@@ -4,8 +4,8 @@ from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
-from backend import validators
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
+from backend.legacy import php, validators
 
 NAME_CHARS = 255  # the VARCHAR(255) name columns
 
@@ -75,7 +75,7 @@ class JsonText(fields.Field):
         if isinstance(value, str):
             return value
         if isinstance(value, dict | list):
-            return validators.php_json(value)
+            return php.php_json(value)
         raise self.make_error("invalid")
 
 
@@ -85,4 +85,8 @@ class Flag(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, dict | list) and value:
             raise ValidationError("Not a valid flag.")
-        return int(validators.php_truthy(value))
+        return int(php.php_truthy(value))
+
+
+# How the OpenAPI document shows the fields above that are not marshmallow's own.
+OPENAPI_TYPES = ((Text, "string"), (Flag, ("integer", "boolean", "string")))

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from backend import validators
+from backend.legacy import validators
 from schemas.base import NAME_CHARS, JsonText, LegacySchema, SafeText, Text
 
 URL_CHARS = 1024  # VARCHAR(1024)

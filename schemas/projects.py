@@ -4,8 +4,8 @@ from typing import Any
 
 from marshmallow import post_load
 
-from backend import validators
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
+from backend.legacy import php
 from schemas.base import Flag, LegacySchema, SafeText, Text
 
 NAME_BYTES = 255  # the VARCHAR(255) column: longer names are a clear 400, not a database 500
@@ -16,7 +16,7 @@ class StrictFlag(Flag):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, str):
-            return int(validators.filter_bool(value))
+            return int(php.filter_bool(value))
         return super()._deserialize(value, attr, data, **kwargs)
 
 

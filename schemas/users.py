@@ -4,8 +4,8 @@ from typing import Any
 
 from marshmallow import ValidationError, pre_load
 
-from backend import validators
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
+from backend.legacy import php, validators
 from schemas.auth import Checked, account_name
 from schemas.base import LegacySchema
 
@@ -14,8 +14,8 @@ PROFILE_FIELDS = ("name", "email", "avatar_url")
 
 
 def profile_name(value: Any) -> str:
-    trimmed = value.strip(validators.PHP_TRIM) if isinstance(value, str) else value
-    if not validators.php_truthy(trimmed):
+    trimmed = value.strip(php.PHP_TRIM) if isinstance(value, str) else value
+    if not php.php_truthy(trimmed):
         raise BadRequest("Name cannot be empty")
     return validators.person_name(value)
 
@@ -34,7 +34,7 @@ def boolean(value: Any) -> bool:
     """PHP FILTER_VALIDATE_BOOLEAN for scalars; an array or object is no flag at all (422)."""
     if isinstance(value, list | dict) and value:
         raise ValidationError("Not a valid flag.")
-    return validators.filter_bool(value)
+    return php.filter_bool(value)
 
 
 def active_flag(value: Any) -> int:

@@ -139,7 +139,7 @@ def new_id(prefix: str) -> str:
 
 def seed(url: str, flows: int = 5, *, fresh: bool = True) -> Seed:
     """One user owning one project (default environment, a folder, an endpoint) and its flows."""
-    from backend.auth import issue_token
+    from backend.auth.tokens import issue_token
     from backend.db import db
     from backend.models import Endpoint, Environment, Flow, Folder, Project, User
 

@@ -135,7 +135,7 @@ ID_PROBABILITY = 0.7
 
 def seed_extras(seeded: Seed) -> dict[str, Any]:
     """A second user (the account run), sacrificial rows for the DELETEs, running executions."""
-    from backend.auth import issue_token
+    from backend.auth.tokens import issue_token
     from backend.db import db
     from backend.models import Endpoint, Environment, Flow, FlowExecution, Folder, User
 

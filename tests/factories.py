@@ -11,8 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
-from backend.auth import issue_token, sha256_hex
+from backend.auth.tokens import issue_token, sha256_hex
 from backend.db import db
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
 from backend.models import (
     AuditLog,
     Endpoint,
@@ -25,7 +27,6 @@ from backend.models import (
     ProjectMember,
     User,
 )
-from backend.rows import new_id, now
 
 PASSWORD = "Secret123"
 BASE = "/gassapi2/backend/"

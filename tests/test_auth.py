@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from backend.auth import hash_password, issue_token, verify_password
+from backend.auth.passwords import hash_password, verify_password
+from backend.auth.tokens import issue_token
 from backend.db import db
 from backend.models import User
 from tests.conftest import ACCESS_SECRET, REFRESH_SECRET

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from backend import create_app
-from backend.auth import issue_token
+from backend.auth.tokens import issue_token
 from tests.conftest import gateway_config
 
 UNREACHABLE = "mysql+pymysql://root@127.0.0.1:1/none?charset=utf8mb4"

@@ -5,7 +5,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from backend import envelope
+from backend.core import envelope
 
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{13}[0-9]\.[0-9]{8}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from backend import flowformat as ff
-from backend.errors import BadRequest, ValidationFailed
+from backend.core.errors import BadRequest
+from services.flows import definition as ff
+from services.flows.inputs import check_flow_inputs, validate_flow_inputs
+from services.flows.pcre import is_php_regex
 
 
 def step(step_id: Any = "s1", url: str = "/a", **extra: Any) -> dict[str, Any]:
@@ -373,7 +375,7 @@ def number_input(**validation: Any) -> list[dict[str, Any]]:
     ids=repr,
 )
 def test_validate_flow_inputs_reports_legacy_messages(inputs: Any, errors: list[str]) -> None:
-    assert ff.validate_flow_inputs(inputs) == errors
+    assert validate_flow_inputs(inputs) == errors
 
 
 @pytest.mark.parametrize(
@@ -408,17 +410,17 @@ def test_validate_flow_inputs_reports_legacy_messages(inputs: Any, errors: list[
     ids=repr,
 )
 def test_pattern_must_be_a_php_delimited_regex(pattern: str, valid: bool) -> None:
-    assert ff.is_php_regex(pattern) is valid
+    assert is_php_regex(pattern) is valid
 
 
 @pytest.mark.parametrize("empty", [None, [], {}, "", 0, "0", False, 0.0])
 def test_php_empty_flow_inputs_skip_validation(empty: Any) -> None:
-    ff.check_flow_inputs(empty)
+    check_flow_inputs(empty)
 
 
 def test_check_flow_inputs_raises_joined_legacy_message() -> None:
     with pytest.raises(BadRequest) as caught:
-        ff.check_flow_inputs([{"name": "ok", "type": "string"}, {"name": "x"}, "y"])
+        check_flow_inputs([{"name": "ok", "type": "string"}, {"name": "x"}, "y"])
     assert caught.value.message == (
         "Invalid flow inputs: Input 1: type is required, Input 2 must be an object"
     )
@@ -426,13 +428,13 @@ def test_check_flow_inputs_raises_joined_legacy_message() -> None:
 
 def test_check_flow_inputs_rejects_a_non_empty_scalar() -> None:
     with pytest.raises(BadRequest, match="^Invalid flow inputs: flow_inputs must be an array$"):
-        ff.check_flow_inputs("username")
+        check_flow_inputs("username")
 
 
 def test_docs_example_pattern_is_rejected_as_in_legacy() -> None:
     inputs = [{"name": "site", "type": "string", "validation": {"pattern": "^https?://.+"}}]
     with pytest.raises(BadRequest) as caught:
-        ff.check_flow_inputs(inputs)
+        check_flow_inputs(inputs)
     assert caught.value.message == "Invalid flow inputs: Input 0: pattern must be a valid regex"
 
 
@@ -881,16 +883,6 @@ def test_activation_reports_problems_per_field(
     assert ff.activation_problems(flow_data, ui_data) == problems
 
 
-def test_check_activation_raises_validation_failed_with_the_problems() -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        ff.check_activation("{", None)
-    assert caught.value.status == 422
-    assert caught.value.data == {
-        "validation_errors": {"flow_data": "Invalid JSON"},
-        "field_count": 1,
-    }
-
-
 # --- list fields: step_count / format_type ---------------------------------------------------
 
 
@@ -1014,7 +1006,7 @@ def test_validators_and_converters_never_crash_on_garbage(value: Any) -> None:
         ff.validate_steps,
         ff.validate_react_flow,
         ff.validate_variable_references,
-        ff.validate_flow_inputs,
+        validate_flow_inputs,
         ff.steps_to_react_flow,
         ff.react_flow_to_steps,
     ):
@@ -1028,7 +1020,7 @@ def test_raising_helpers_raise_only_bad_request_on_garbage(value: Any) -> None:
         ff.normalize_ui_flow_data,
         ff.check_flow_format,
         ff.check_variable_references,
-        ff.check_flow_inputs,
+        check_flow_inputs,
     ):
         with contextlib.suppress(BadRequest):
             function(value)

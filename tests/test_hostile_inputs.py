@@ -39,10 +39,11 @@ from marshmallow import fields
 from sqlalchemy import func, select
 
 import handlers  # noqa: F401  (registers every act)
-from backend import create_app, envelope
+from backend import create_app
+from backend.core import envelope
+from backend.core.registry import Action, registry
 from backend.db import db
 from backend.models import Endpoint, Environment, Flow, FlowExecution, Folder, Project, User
-from backend.registry import Action, registry
 from schemas.base import JsonText
 from tests.conftest import empty_all_tables, gateway_config
 from tests.factories import PASSWORD, Factory

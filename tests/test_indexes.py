@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 from backend import create_app
 from backend.db import db
-from backend.indexes import GATEWAY_INDEXES
+from backend.db.indexes import GATEWAY_INDEXES
 from tests.conftest import gateway_config
 
 

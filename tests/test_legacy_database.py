@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from backend import additive, create_app
+from backend import create_app
 from backend.db import db
+from backend.models import additive
 from tests.conftest import gateway_config
 from tests.factories import Factory, call_act
 from tests.test_models import (

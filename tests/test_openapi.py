@@ -5,7 +5,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from backend.registry import registry
+from backend.core.registry import registry
 
 
 def document(client: FlaskClient) -> dict[str, Any]:

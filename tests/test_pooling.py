@@ -17,9 +17,11 @@ from pymysql.constants import COMMAND
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from backend import create_app, engine_options
+from backend import create_app
 from backend.db import db
+from backend.db.engine import engine_options
 from backend.models import McpClientToken
+from config import load_config
 from tests import conftest
 
 HEALTH = "/gassapi2/backend/?act=health"
@@ -152,7 +154,7 @@ def test_a_failed_request_rolls_back_once_and_returns_a_clean_connection(
 
 
 def test_zero_threshold_keeps_the_stock_ping_on_every_checkout(mysql_url: str) -> None:
-    config = {"SQLALCHEMY_DATABASE_URI": mysql_url, "DB_PING_IDLE_SECONDS": 0}
+    config = {**load_config({}), "SQLALCHEMY_DATABASE_URI": mysql_url, "DB_PING_IDLE_SECONDS": 0}
     options = engine_options(config)
     assert options["pool_pre_ping"] is True
     assert "pool_reset_on_return" not in options

@@ -13,10 +13,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from backend import create_app, dispatch, flowstatus
-from backend.dispatch import retry_fits
-from backend.error_handlers import DATABASE_BUSY
-from backend.resilience import is_retryable, is_unavailable
+from backend import create_app
+from backend.db.resilience import is_retryable, is_unavailable
+from backend.runner import retry_fits
+from backend.web import body
+from backend.web.error_handlers import DATABASE_BUSY
+from services.flows import status as flowstatus
 from tests.conftest import gateway_config
 from tests.factories import Factory, call_act
 
@@ -72,8 +74,8 @@ def test_another_retry_only_while_a_full_lock_wait_still_fits() -> None:
 
 def test_database_waits_fit_inside_gunicorns_worker_timeout() -> None:
     """Past gunicorn's timeout the worker is killed and the client gets no answer at all."""
-    from backend import engine_options
-    from backend.gunicorn_conf import timeout as worker_timeout
+    from backend.db.engine import engine_options
+    from backend.ops.gunicorn_conf import timeout as worker_timeout
     from config import load_config
 
     config = load_config({"DATABASE_URL": "mysql+pymysql://root@db.local/gassapi"})
@@ -130,7 +132,7 @@ def test_a_retried_run_reuses_the_body_read_by_the_first(
 ) -> None:
     """The first run reads the body, then deadlocks; the second gets the kept value."""
     reads: list[int] = []
-    real_read, real_write = dispatch.read_body, flowstatus.write_status
+    real_read, real_write = body.read_body, flowstatus.write_status
     errors = [db_error(1213, "Deadlock found")]
 
     def read_body(*args: Any) -> Any:
@@ -142,7 +144,7 @@ def test_a_retried_run_reuses_the_body_read_by_the_first(
             raise errors.pop(0)
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(dispatch, "read_body", read_body)
+    monkeypatch.setattr(body, "read_body", read_body)
     monkeypatch.setattr(flowstatus, "write_status", write_status)
     response = call_act(
         client,

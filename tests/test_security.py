@@ -31,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 import handlers.system
 import handlers.users
 from backend import create_app
-from backend.auth import sha256_hex
+from backend.auth.tokens import sha256_hex
 from backend.db import db
 from backend.models import (
     Endpoint,

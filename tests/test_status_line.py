@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from backend import create_app, flowlist
+from backend import create_app
+from services.flows import listing as flowlist
 from stress.common import Gateway, call, start_gateway
 from tests.conftest import ACCESS_SECRET, REFRESH_SECRET, gateway_config
 from tests.factories import Factory, call_act

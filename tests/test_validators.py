@@ -3,23 +3,18 @@ from typing import Any
 
 import pytest
 
-from backend import validators
-from backend.errors import BadRequest
-from backend.validators import (
+from backend.core.errors import BadRequest
+from backend.legacy import validators
+from backend.legacy.php import filter_bool, php_json, php_string, php_truthy
+from backend.legacy.validators import (
     email,
-    filter_bool,
-    flag,
     flexible_id,
     has_active_markup,
     http_method,
-    json_text,
     label,
     new_password,
     password,
     person_name,
-    php_json,
-    php_string,
-    php_truthy,
     required,
     text,
 )
@@ -88,7 +83,7 @@ def test_required_counts_falsy_but_set_values_as_present(value: Any) -> None:
     required({"name": value}, "name")
 
 
-# --- php_truthy / flag / filter_bool ------------------------------------------------------
+# --- php_truthy / filter_bool -------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -118,11 +113,6 @@ def test_required_counts_falsy_but_set_values_as_present(value: Any) -> None:
 )
 def test_php_truthy_follows_php_bool_cast(value: Any, expected: bool) -> None:
     assert php_truthy(value) is expected
-
-
-@pytest.mark.parametrize(("value", "expected"), [(True, 1), ("false", 1), ("0", 0), (None, 0)])
-def test_flag_is_integer_truthiness(value: Any, expected: int) -> None:
-    assert flag(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -597,7 +587,7 @@ def test_http_method_rejects_other_values(value: Any) -> None:
     assert error_of(http_method, value) == "Invalid HTTP method"
 
 
-# --- php_json / json_text ------------------------------------------------------------------
+# --- php_json ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -624,29 +614,6 @@ def test_php_json_writes_compact_escaped_json_and_keeps_empty_objects(
 def test_php_json_refuses_nan_like_php() -> None:
     with pytest.raises(ValueError):
         php_json({"x": math.nan})
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (None, None),
-        ("", ""),
-        ('{"Content-Type":"application/json"}', '{"Content-Type":"application/json"}'),
-        ("not json at all", "not json at all"),
-        ({}, "{}"),
-        ({"Authorization": "Bearer {{token}}"}, '{"Authorization":"Bearer {{token}}"}'),
-        ([{"key": "a/b"}], '[{"key":"a\\/b"}]'),
-    ],
-)
-def test_json_text_encodes_containers_and_keeps_strings(value: Any, expected: str | None) -> None:
-    assert json_text(value, "Headers") == expected
-
-
-@pytest.mark.parametrize("value", [1, 0, 1.5, True, False])
-def test_json_text_refuses_other_scalars(value: Any) -> None:
-    assert error_of(json_text, value, "Headers") == (
-        "Headers must be a JSON object, array or string"
-    )
 
 
 # --- php_string ----------------------------------------------------------------------------

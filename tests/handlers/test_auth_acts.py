@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from backend import create_app
 from backend.db import db
+from backend.legacy.clock import now
 from backend.models import RefreshToken, User
-from backend.rows import now
 from tests.conftest import ACCESS_SECRET, REFRESH_SECRET, gateway_config
 from tests.factories import PASSWORD, Factory
 

@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, text, update
 
-from backend import flowstatus
 from backend.db import db
-from backend.flowlist import Page
 from backend.models import AuditLog
+from services.flows import history
+from services.flows import status as flowstatus
+from services.paging import Page
 from tests.factories import Factory
 
 BROKEN_FLOW = {"version": "1.0", "steps": [{"id": "s1", "name": "No URL"}]}
@@ -581,7 +582,7 @@ def test_status_history_reads_the_newest_audit_rows_not_the_whole_project(
         db.session.execute(insert(AuditLog.__table__), rows)
         db.session.commit()
         db.session.execute(text("ANALYZE TABLE audit_logs")).all()
-        statement = flowstatus.history_statement(
+        statement = history.history_statement(
             {"id": flow.id, "project_id": flow.project_id}, Page(10)
         )
         sql = statement.compile(db.engine, compile_kwargs={"literal_binds": True})

@@ -234,7 +234,7 @@ def test_list_returns_at_most_100_rows(make: Factory, call_act: Any, limit: str 
 def test_flow_lists_refuse_bad_filters_with_400(
     make: Factory, call_act: Any, act: str, params: dict[str, str], message: str
 ) -> None:
-    """`flows` and `flows_active` share backend/flowlist.py's paging and filters."""
+    """`flows` and `flows_active` share one query schema and one listing service."""
     _, project, token = owned(make)
     response = call_act(act, "GET", id=project.id, token=token, **params)
     assert response.status_code == 400
@@ -407,6 +407,25 @@ def test_create_stores_flow_inputs_as_json_text(make: Factory, call_act: Any, in
     body = {"name": "Inputs", "flow_inputs": inputs}
     data = call_act("flows", "POST", id=project.id, token=token, json=body).json["data"]
     assert json.loads(data["flow_inputs"]) == inputs
+
+
+@pytest.mark.parametrize(
+    ("minimum", "status"),
+    [("12", 201), (" 12 ", 201), ("\u0661\u0662", 400), ("\uff11\uff12", 400)],
+)
+def test_create_reads_flow_input_numbers_as_php_is_numeric_does(
+    make: Factory, call_act: Any, minimum: str, status: int
+) -> None:
+    """ASCII digits only: Arabic-Indic «١٢» or full-width «１２» are no number for PHP."""
+    _, project, token = owned(make)
+    inputs = [{"name": "count", "type": "number", "validation": {"min": minimum}}]
+    body = {"name": "Numbers", "flow_inputs": inputs}
+    response = call_act("flows", "POST", id=project.id, token=token, json=body)
+    assert response.status_code == status
+    if status == 400:
+        assert response.json["message"] == (
+            "Invalid request: Invalid flow inputs: Input 0: min must be numeric for number type"
+        )
 
 
 LEGACY_CREATE_ERRORS = [

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 import handlers  # noqa: F401  (registers every act)
-from backend.registry import Action, registry
+from backend.core.registry import Action, registry
 from tests.factories import BASE, Factory
 
 PHP_EMPTY_ARRAY = b"[]"

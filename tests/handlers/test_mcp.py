@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from backend.auth import sha256_hex
+from backend.auth.tokens import sha256_hex
 from backend.models import McpClientToken, Project
 from tests.factories import Factory
 

@@ -9,8 +9,9 @@ from flask import Flask
 from sqlalchemy import func, insert, select
 
 from backend.db import db
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
 from backend.models import AuditLog, Flow, McpClientToken, Project, User
-from backend.rows import new_id, now
 from tests.factories import PASSWORD, Factory
 
 SECRET_KEYS = ("password_hash", "password_reset_token", "password_reset_token_expires_at")
@@ -283,6 +284,17 @@ def test_user_refuses_unknown_or_malformed_ids(
 ) -> None:
     response = call_act("user", "GET", id=ident, token=make.token(make.user()))
     assert status_and_message(response) == (status, message)
+
+
+def test_user_id_of_arabic_indic_digits_is_no_number_as_in_php(
+    make: Factory, call_act: Any
+) -> None:
+    """PHP's is_numeric() reads ASCII digits only: «١.٢» is not "numeric with a dot"."""
+    token = make.token(make.user())
+    arabic_indic = call_act("user", "GET", id="\u0661.\u0662", token=token)
+    ascii_digits = call_act("user", "GET", id="1.2", token=token)
+    assert status_and_message(arabic_indic) == (400, "Invalid request: Validation failed")
+    assert status_and_message(ascii_digits) == (400, "Invalid request: Input must be an integer")
 
 
 # --- user_update -----------------------------------------------------------------------------

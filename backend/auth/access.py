@@ -1,0 +1,61 @@
+"""Authorisation: owner or member of a project; an MCP token only ever reaches its own project."""
+
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, select
+
+from backend.core.call import Call, Caller
+from backend.core.errors import Forbidden, GatewayError
+from backend.db import db
+from backend.models import MEMBERS, PROJECTS
+
+
+def member_of(project_id: Any) -> Select[Any]:
+    """The project's row if `user_id` owns it or is a member; `project_id` is a bound parameter,
+    or a column of an enclosing select (the subquery then correlates to that row)."""
+    return select(PROJECTS.c.id).where(
+        PROJECTS.c.id == project_id,
+        (PROJECTS.c.owner_id == bindparam("user_id"))
+        | exists().where(
+            MEMBERS.c.project_id == PROJECTS.c.id,
+            MEMBERS.c.user_id == bindparam("user_id"),
+        ),
+    )
+
+
+MEMBER_PROJECT = member_of(bindparam("project_id"))
+
+
+def is_member(user_id: str, project_id: str) -> bool:
+    params = {"user_id": user_id, "project_id": project_id}
+    return db.session.execute(MEMBER_PROJECT, params).first() is not None
+
+
+def may_reach(caller: Caller | None, project_id: str | None) -> bool:
+    """What is decided without the database: a caller, a project, and an MCP token's own one."""
+    if caller is None or not project_id:
+        return False
+    return caller.mcp_project_id is None or caller.mcp_project_id == project_id
+
+
+def can_access(caller: Caller | None, project_id: str | None) -> bool:
+    """Owner or member; an MCP token only ever reaches its own project."""
+    if not may_reach(caller, project_id):
+        return False
+    return is_member(caller.user_id, project_id)  # type: ignore[union-attr]
+
+
+def require_access(call: Call, project_id: str | None, error: GatewayError | None = None) -> None:
+    if not can_access(call.user, project_id):
+        raise error or Forbidden()
+
+
+def caller_id(call: Call) -> str:
+    """The `user_id` parameter of a statement that tests membership (`member_of`) as a column."""
+    return call.user.user_id if call.user else ""
+
+
+def require_read_access(call: Call, project_id: str | None, member: bool) -> None:
+    """`require_access` when the membership test came as a column of the caller's own statement."""
+    if not (member and may_reach(call.user, project_id)):
+        raise Forbidden()

@@ -1,0 +1,146 @@
+"""The only module that knows the envelope keys, the message rewrite and the JSON encoding."""
+
+import json
+import random
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response
+
+KEEP_VERBATIM = frozenset(
+    {
+        "Current password is incorrect",
+        "Invalid or expired reset token",
+        "User not found",
+        "Invalid email format",
+        "User updated successfully",
+        "User deleted successfully",
+        "User status updated successfully",
+        "Project name cannot be empty",
+        "Project deleted successfully",
+        "Access denied",
+        "Forbidden",
+        "No token provided",
+        "Invalid token",
+        "Project not found",
+        "Failed to update project",
+        "Failed to delete project",
+        "Failed to update user",
+        "Failed to delete user",
+        "Environment not found",
+        "Failed to update environment",
+        "Failed to delete environment",
+        "Project updated",
+        "Environment updated",
+        "User not found for project",
+    }
+)
+PREFIXES = {
+    400: "Invalid request: ",
+    401: "Authentication failed: ",
+    403: "Access denied: ",
+    404: "Not found: ",
+    422: "Validation failed: ",
+}
+SUGGESTIONS = {
+    400: "Check the data format sent",
+    401: "Check your authentication token",
+    403: "You do not have permission to access this resource",
+    404: "The requested resource was not found",
+    422: "Check required fields",
+    429: "Wait before trying again",
+    500: "Server error occurred, please try again later",
+}
+JSON_TYPE = "application/json; charset=utf-8"
+# The keys above as a JSON Schema, for the OpenAPI document.
+SCHEMA = {
+    "type": "object",
+    "required": ["success", "status_code", "message", "timestamp", "request_id"],
+    "properties": {
+        "success": {"type": "boolean"},
+        "status_code": {"type": "integer"},
+        "message": {"type": "string"},
+        "timestamp": {"type": "string"},
+        "request_id": {"type": "string"},
+        "data": {},
+        "debug": {"type": "object"},
+        "status": {"type": "string", "enum": ["error"]},
+    },
+}
+REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
+
+
+def wire_message(status: int, message: str) -> str:
+    if message in KEEP_VERBATIM:
+        return message
+    return PREFIXES.get(status, "") + message
+
+
+def new_request_id() -> str:
+    """`req_` + PHP `uniqid('', true)`: 8 hex seconds, 5 hex microseconds, then `d.dddddddd`."""
+    now = time.time()
+    seconds, micros = int(now), int((now % 1) * 1_000_000)
+    return f"req_{seconds:08x}{micros:05x}{random.randrange(10)}.{random.randrange(10**8):08d}"
+
+
+def accept_request_id(incoming: str | None) -> str:
+    return incoming if incoming and REQUEST_ID.match(incoming) else new_request_id()
+
+
+def timestamp(tz: ZoneInfo) -> str:
+    return datetime.now(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def timestamp_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def ok(data: Any, message: str, status: int, *, request_id: str, tz: ZoneInfo) -> Response:
+    body: dict[str, Any] = {
+        "success": True,
+        "status_code": status,
+        "message": message,
+        "timestamp": timestamp(tz),
+        "request_id": request_id,
+    }
+    if data is not None:
+        body["data"] = data
+    return respond(body, status)
+
+
+def fail(
+    status: int,
+    message: str,
+    *,
+    request_id: str,
+    tz: ZoneInfo,
+    data: Any = None,
+    debug: bool = False,
+) -> Response:
+    body: dict[str, Any] = {
+        "success": False,
+        "status_code": status,
+        "message": wire_message(status, message),
+        "timestamp": timestamp(tz),
+        "request_id": request_id,
+    }
+    if data is not None:
+        body["data"] = data
+    if debug:
+        body["debug"] = {
+            "error_type": "server_error" if status >= 500 else "client_error",
+            "suggestion": SUGGESTIONS.get(status, "Contact administrator for assistance"),
+        }
+    body["status"] = "error"
+    return respond(body, status)
+
+
+def respond(body: dict[str, Any], status: int) -> Response:
+    return Response(dumps(body), status=status, content_type=JSON_TYPE)

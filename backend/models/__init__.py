@@ -1,0 +1,60 @@
+"""Mapped classes for the legacy GASS API tables plus the gateway's own `flow_executions`.
+
+Every legacy class mirrors `legacy-contract/schema.md` column for column, in physical order
+(serialised rows keep that key order), with the legacy key and constraint names, so that
+`create_all()` on a database built by the legacy migrations adds `flow_executions` and nothing
+else. Datetimes are naive local times written by the application.
+
+One module per domain; each defines its tables' Core handles (`FLOWS = Flow.__table__`) once,
+and this package hands every class and handle on.
+"""
+
+from backend.models.accounts import (
+    REFRESH_TOKENS,
+    USERS,
+    EmailVerificationToken,
+    PasswordResetToken,
+    RefreshToken,
+    User,
+)
+from backend.models.audit import AUDIT, AuditLog
+from backend.models.flows import EXECUTIONS, FLOWS, Flow, FlowExecution, TestFlow
+from backend.models.folders import ENDPOINTS, FOLDERS, Endpoint, Folder
+from backend.models.projects import (
+    ENVIRONMENTS,
+    MCP_TOKENS,
+    MEMBERS,
+    PROJECTS,
+    Environment,
+    McpClientToken,
+    Project,
+    ProjectMember,
+)
+
+__all__ = [
+    "AUDIT",
+    "ENDPOINTS",
+    "ENVIRONMENTS",
+    "EXECUTIONS",
+    "FLOWS",
+    "FOLDERS",
+    "MCP_TOKENS",
+    "MEMBERS",
+    "PROJECTS",
+    "REFRESH_TOKENS",
+    "USERS",
+    "AuditLog",
+    "EmailVerificationToken",
+    "Endpoint",
+    "Environment",
+    "Flow",
+    "FlowExecution",
+    "Folder",
+    "McpClientToken",
+    "PasswordResetToken",
+    "Project",
+    "ProjectMember",
+    "RefreshToken",
+    "TestFlow",
+    "User",
+]

@@ -1,0 +1,158 @@
+"""The OpenAPI 3.1 document, generated from the registry and the marshmallow input schemas.
+
+The schemas reach it through the registry's actions; it never imports the `schemas` package.
+"""
+
+import re
+from functools import cache
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from backend.core import envelope
+from backend.core.registry import Action, registry
+from backend.ops.version import __version__
+
+ERROR_STATUSES = {
+    "400": "Bad request (invalid act, invalid JSON, invalid field)",
+    "401": "Missing, invalid, expired or revoked token",
+    "403": "Not a member of the project, or account disabled",
+    "404": "Unknown resource, or no route for this act and method",
+    "409": "Conflict (duplicate, flow currently executing)",
+    "413": "Body larger than 1 MiB",
+    "422": "Input failed validation",
+    "429": "Too many failed login attempts",
+    "503": "Database unavailable",
+}
+PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+STRING = {"type": "string"}
+# Every answer carries the request id (the envelope's `request_id`); a 503 also says when to retry.
+REQUEST_ID_HEADER = {
+    "X-Request-ID": {"description": "Request id", "required": True, "schema": STRING}
+}
+UNAVAILABLE_HEADERS = {
+    **REQUEST_ID_HEADER,
+    "Retry-After": {
+        "description": "Seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+}
+# The few acts whose success is not the JSON envelope (errors still are), by their first act.
+RAW_RESPONSES: dict[str, dict[str, Any]] = {
+    "openapi": {
+        "description": "This OpenAPI 3.1 document",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "required": ["openapi", "info", "paths"]}
+            }
+        },
+    },
+    "docs": {
+        "description": "The API reference page",
+        "content": {"text/html": {"schema": STRING}},
+    },
+    "docs_asset": {
+        "description": "A static asset of the API reference page",
+        "content": {
+            "application/javascript": {"schema": STRING},
+            "text/css": {"schema": STRING},
+        },
+    },
+    "metrics": {
+        "description": "Prometheus text exposition format",
+        "content": {"text/plain": {"schema": STRING}},
+    },
+}
+
+
+# A custom marshmallow field and the OpenAPI type(s) it is documented as.
+FieldTypes = tuple[tuple[type, str | tuple[str, ...]], ...]
+
+
+def new_spec(field_types: FieldTypes) -> APISpec:
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="GassAPI Gateway",
+        version=__version__,
+        openapi_version="3.1.0",
+        plugins=[plugin],
+        info={"description": DESCRIPTION},
+        servers=[{"url": "/gassapi2/backend"}],
+    )
+    for field_type, openapi_type in field_types:
+        plugin.map_to_openapi_type(field_type, openapi_type, None)
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Envelope", envelope.SCHEMA)
+    return spec
+
+
+DESCRIPTION = (
+    "Every operation also answers as `?act=NAME&id=ID` on `/gassapi2/backend/` (and the other "
+    "mounts) and as a path-style act `/gassapi2/backend/NAME?id=ID`; the act names of each "
+    "operation are listed in `x-acts`. The HTTP method picks the handler, as in the legacy API."
+)
+
+
+def openapi_path(action: Action) -> str:
+    return re.sub(r"<(\w+)>", r"{\1}", action.path)
+
+
+def responses(action: Action, method: str) -> dict[str, Any]:
+    enveloped = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
+    ok = {"description": "Success envelope", "content": enveloped, "headers": REQUEST_ID_HEADER}
+    raw = RAW_RESPONSES.get(action.acts[0] if action.acts else "")
+    if raw is not None:
+        ok = {"description": raw["description"], "content": raw["content"]}
+        ok["headers"] = REQUEST_ID_HEADER
+    result: dict[str, Any] = {"200": ok, "201": ok} if method == "POST" else {"200": ok}
+    for status, text in ERROR_STATUSES.items():
+        headers = UNAVAILABLE_HEADERS if status == "503" else REQUEST_ID_HEADER
+        result[status] = {"description": text, "content": enveloped, "headers": headers}
+    return result
+
+
+def operation(action: Action, method: str) -> dict[str, Any]:
+    acts = ", ".join(f"`?act={act}`" for act in action.acts) or "no act alias"
+    op: dict[str, Any] = {
+        "operationId": f"{action.name}_{method.lower()}",
+        "summary": action.summary,
+        "description": f"Also reachable as {acts} with {method}.",
+        "x-acts": list(action.acts),
+        "responses": responses(action, method),
+    }
+    parameters = ([PATH_ID] if "<id>" in action.path else []) + list(action.query)
+    if parameters:
+        op["parameters"] = parameters
+    if action.auth is not None:
+        op["security"] = [{"bearerAuth": []}, {}] if action.auth.optional else [{"bearerAuth": []}]
+    if action.schema is not None and action.reads_body and method != "GET":
+        op["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": action.schema}},
+        }
+    return op
+
+
+@cache
+def document(field_types: FieldTypes = ()) -> dict[str, Any]:
+    """The document; `field_types` documents the input schemas' own field classes."""
+    spec = new_spec(field_types)
+    paths: dict[str, dict[str, Any]] = {}
+    for method, action in registry.actions():
+        paths.setdefault(openapi_path(action), {})[method.lower()] = operation(action, method)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return with_required_fields(spec.to_dict())
+
+
+def with_required_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema's legacy `required_fields` (400 «Required field: X») are required body keys."""
+    components = doc.get("components", {}).get("schemas", {})
+    for _, action in registry.actions():
+        fields = getattr(action.schema, "required_fields", ())
+        component = components.get(getattr(action.schema, "__name__", ""))
+        if fields and component is not None:
+            component["required"] = sorted(set(component.get("required", [])) | set(fields))
+    return doc

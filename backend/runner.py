@@ -1,0 +1,61 @@
+"""One call, one transaction: run the handler, commit once, re-run it whole on a deadlock.
+
+Used by the HTTP view and by the operator CLI alike.
+"""
+
+import time
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from backend.core.call import Call
+from backend.core.registry import Action
+from backend.db import db
+from backend.db.resilience import is_retryable
+
+
+def run(action: Action, call: Call) -> Any:
+    """Run the handler and commit once; re-run it whole on a deadlock or lock-wait timeout.
+
+    At most DB_RETRY_ATTEMPTS runs, and another run only while one more full lock wait still
+    fits in DB_RETRY_DEADLINE_SECONDS: three 10 s lock waits would outlast gunicorn's 30 s
+    worker timeout and the client would get a dropped connection instead of the 503.
+    Every run gets the same `call`, so a body already read is not read again.
+    """
+    config = current_app.config
+    attempts = max(1, int(config["DB_RETRY_ATTEMPTS"]))
+    started = time.monotonic()
+    for attempt in range(1, attempts + 1):
+        try:
+            return run_once(action, call)
+        except OperationalError as exc:
+            # The original error decides the answer (503): a rollback that fails on a connection
+            # the error already broke must not replace it with its own (a 500).
+            if not rolled_back() or not is_retryable(exc) or attempt == attempts:
+                raise
+            if not retry_fits(time.monotonic() - started, config):
+                raise
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def rolled_back() -> bool:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.warning("rollback after a database error failed", exc_info=True)
+        return False
+    return True
+
+
+def retry_fits(elapsed: float, config: Any) -> bool:
+    lock_wait = float(config["DB_LOCK_WAIT_TIMEOUT"])
+    deadline = float(config["DB_RETRY_DEADLINE_SECONDS"])
+    return elapsed + lock_wait <= deadline
+
+
+def run_once(action: Action, call: Call) -> Any:
+    result = action.func(call)
+    db.session.commit()
+    return result

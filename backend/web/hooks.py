@@ -1,0 +1,135 @@
+"""What wraps every response: status line, legacy headers, CORS preflight, request id, log."""
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from flask import Flask, g, request
+from flask import Response as FlaskResponse
+
+from backend.core import envelope
+from backend.core.registry import Action
+from backend.web import metrics
+
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, PATCH, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-HTTP-Method-Override",
+    "Access-Control-Max-Age": "86400",
+}
+RESPONSE_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization, X-CSRF-Token, X-XSRF-Token",
+    "Access-Control-Max-Age": "86400",
+    "Access-Control-Expose-Headers": "X-Request-ID",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-XSS-Protection": "1; mode=block",
+    "Content-Security-Policy": "default-src 'self'",
+    "Server": "GASS-API",
+}
+DEFAULT_HEADERS = tuple((name, value, name.lower()) for name, value in RESPONSE_HEADERS.items())
+# A response that brings its own CORS (a legacy script) keeps it as it is.
+NON_CORS_HEADERS = tuple(h for h in DEFAULT_HEADERS if not h[2].startswith("access-control-"))
+GATEWAY = "gateway"  # the endpoint of the act router; other endpoints answer their own OPTIONS
+HSTS = "max-age=31536000; includeSubDomains"
+# Python 3.13 renamed these after RFC 9110; the wire keeps the names nginx and PHP sent.
+CLASSIC_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
+# `404 Not Found`, not Werkzeug's upper-cased `404 NOT FOUND`: clients show the reason phrase.
+STATUS_LINES = {
+    status.value: f"{status.value} {CLASSIC_PHRASES.get(status.value, status.phrase)}"
+    for status in HTTPStatus
+}
+access_log = logging.getLogger("gassapi.access")
+
+
+@dataclass
+class RequestInfo:
+    """The facts of one request that its access-log line and metrics report, filled in as the
+    view learns them (the only request state kept in `flask.g`)."""
+
+    request_id: str
+    started: float
+    preflight: bool = False
+    act: str | None = None
+    path_form: str | None = None
+    action: Action | None = None
+    args: Mapping[str, str] = field(default_factory=dict)
+    user_id: str | None = None
+
+
+def request_info() -> RequestInfo:
+    return g.info
+
+
+def request_id() -> str:
+    """The request's id; a fresh one for an error raised before `start_request` ran."""
+    info = g.get("info")
+    return info.request_id if info is not None else envelope.new_request_id()
+
+
+def start_request() -> FlaskResponse | None:
+    started = time.perf_counter()
+    g.info = RequestInfo(envelope.accept_request_id(request.headers.get("X-Request-ID")), started)
+    if request.method == "OPTIONS" and request.endpoint == GATEWAY:
+        g.info.preflight = True
+        return FlaskResponse(b"", 200, headers=PREFLIGHT_HEADERS, content_type=envelope.JSON_TYPE)
+    return None
+
+
+def is_https() -> bool:
+    return request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+def finish_request(response: FlaskResponse) -> FlaskResponse:
+    line = STATUS_LINES.get(response.status_code)
+    if line is not None:
+        response.status = line
+    info = g.get("info")
+    if info is None or not info.preflight:
+        # `setdefault` per header scans the list and raises a KeyError for each missing name.
+        present = {name.lower() for name, _ in response.headers.items()}
+        defaults = NON_CORS_HEADERS if "access-control-allow-origin" in present else DEFAULT_HEADERS
+        response.headers.extend(
+            [(name, value) for name, value, key in defaults if key not in present]
+        )
+        if is_https():
+            response.headers["Strict-Transport-Security"] = HSTS
+    response.headers["X-Request-ID"] = info.request_id if info is not None else ""
+    log_access(info or RequestInfo("", 0.0), response.status_code)
+    return response
+
+
+def log_access(info: RequestInfo, status: int) -> None:
+    elapsed = time.perf_counter() - info.started if info.started else 0.0
+    action = info.action
+    metrics.observe(info.act if action else None, request.method, status, elapsed)
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    flow_id = info.args.get("id") if action and action.path.startswith("/flow/") else None
+    line = {
+        "time": envelope.timestamp_utc(),
+        "request_id": info.request_id or None,
+        "act": info.act,
+        "method": request.method,
+        "path_form": info.path_form,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 2),
+        "user_id": info.user_id,
+        "flow_id": flow_id,
+    }
+    access_log.info(json.dumps(line, ensure_ascii=False))
+
+
+def install(app: Flask) -> None:
+    app.before_request(start_request)
+    app.after_request(finish_request)

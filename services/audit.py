@@ -1,0 +1,54 @@
+"""Audit rows in the legacy `audit_logs` table, written in the caller's transaction."""
+
+import json
+from typing import Any
+
+from sqlalchemy import insert
+
+from backend.core.call import Call
+from backend.db import db
+from backend.legacy.clock import now
+from backend.legacy.ids import audit_id
+from backend.models import AUDIT
+
+COLUMN_LIMIT = 255
+INSERT_AUDIT = insert(AUDIT)  # built once; the columns come with the parameters
+
+
+def clip(value: str | None) -> str | None:
+    return value[:COLUMN_LIMIT] if value else value
+
+
+def record(
+    call: Call,
+    action: str,
+    *,
+    resource_type: str,
+    resource_id: str,
+    project_id: str | None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    category: str = "system",
+) -> str:
+    row_id = audit_id()
+    db.session.execute(
+        INSERT_AUDIT,
+        {
+            "id": row_id,
+            "user_id": call.user.user_id if call.user else None,
+            "project_id": project_id,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "old_values": json.dumps(old) if old is not None else None,
+            "new_values": json.dumps(new) if new is not None else None,
+            "ip_address": clip(call.client.ip),
+            "user_agent": clip(call.client.user_agent),
+            "created_at": now(),
+            "category": category,
+            "metadata": json.dumps(metadata) if metadata else None,
+            "severity": "low",
+        },
+    )
+    return row_id

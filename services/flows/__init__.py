@@ -1,0 +1,1 @@
+"""The flow domain: definitions and their validation, status changes, history, lists, writes."""
