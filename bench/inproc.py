@@ -27,7 +27,7 @@ from werkzeug.test import EnvironBuilder
 
 from bench import limit, seed
 from bench.floor_app import app as floor_app
-from bench.run import BASE, DEFAULT_URL, OUT, gateway_env, issue_access_token
+from bench.run import BASE, DEFAULT_URL, OUT, gateway_env, issue_access_token, limit_context
 
 
 def requests(seeded: seed.Seeded) -> dict[str, tuple[str, str, bool]]:
@@ -90,15 +90,7 @@ def profile(name: str, call: Callable[[], int], count: int) -> None:
 def limit_cpu(url: str, seeded: seed.Seeded, count: int, rounds: int) -> dict[str, Any]:
     """The same statements as bare PyMySQL (bench/limit.py), CPU of this process per iteration:
     what the driver alone costs, the part of a request no code above it can remove."""
-    ctx = limit.Context(
-        user_id=seeded.owner_id,
-        email=seed.OWNER_EMAIL,
-        password=seed.PASSWORD,
-        password_hash="",
-        project_id=seeded.projects["main"],
-        list_project_id=seeded.projects["p50"],
-        flow_ids=(seeded.hot_flow["main"],),
-    )
+    ctx = limit_context(seeded, (seeded.hot_flow["main"],))
     found = {}
     for name in ("flow", "flows", "flow_toggle_active", "health"):
         plan = limit.PLANS[name]

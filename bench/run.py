@@ -594,6 +594,19 @@ def capture_wire(
     return found
 
 
+def limit_context(seeded: seed.Seeded, flow_ids: tuple[str, ...]) -> limit.Context:
+    """The caller and the rows the PyMySQL limit works on: the owner, `main`, the 50-flow list."""
+    return limit.Context(
+        user_id=seeded.owner_id,
+        email=seed.OWNER_EMAIL,
+        password=seed.PASSWORD,
+        password_hash="",
+        project_id=seeded.projects["main"],
+        list_project_id=seeded.projects["p50"],
+        flow_ids=flow_ids,
+    )
+
+
 def stop_on_term(signum: int, frame: Any) -> None:
     raise SystemExit(f"stopped by signal {signum}")  # unwinds: gunicorn is stopped on the way
 
@@ -630,15 +643,7 @@ def main() -> int:
     files, ids = write_inputs(seeded)
     env = gateway_env(url)
     app, token = issue_access_token(env, seeded)
-    ctx = limit.Context(
-        user_id=seeded.owner_id,
-        email=seed.OWNER_EMAIL,
-        password=seed.PASSWORD,
-        password_hash="",
-        project_id=seeded.projects["main"],
-        list_project_id=seeded.projects["p50"],
-        flow_ids=tuple(seeded.flows["main"]),
-    )
+    ctx = limit_context(seeded, tuple(seeded.flows["main"]))
     wanted = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s]
     chosen = [s for s in scenarios(ids) if not wanted or s.name in wanted]
     say("capturing the wire traffic of one request per scenario")

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -57,6 +58,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
         mysql_unavailable("GATEWAY_TEST_MYSQL_URL is not set")
     ensure_mysql_database(MYSQL_URL)
     return MYSQL_URL
+
+
+def shared_database_url(database_url: str, folder: Path) -> str:
+    """SQLite in a file instead of in memory, so a gunicorn process shares the database."""
+    if database_url != "sqlite://":
+        return database_url
+    return f"sqlite:///{folder / 'gateway.sqlite'}"
 
 
 def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:

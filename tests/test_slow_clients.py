@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from stress.common import Gateway, call, start_gateway
-from tests.conftest import ACCESS_SECRET, REFRESH_SECRET
+from tests.conftest import ACCESS_SECRET, REFRESH_SECRET, shared_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -42,10 +42,7 @@ STARTS = {
 
 @pytest.fixture(scope="session")
 def database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """SQLite in a file instead of in memory, so a gunicorn process shares the database."""
-    if database_url != "sqlite://":
-        return database_url
-    return f"sqlite:///{tmp_path_factory.mktemp('slow-clients') / 'gateway.sqlite'}"
+    return shared_database_url(database_url, tmp_path_factory.mktemp("slow-clients"))
 
 
 @pytest.fixture
