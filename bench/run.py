@@ -49,7 +49,15 @@ LUA = BENCH / "wrk" / "scenario.lua"
 # clone runs it; the digest pins the copy the legacy ratios of issue #14 were measured with.
 REFERENCE = BENCH / "reference.py"
 REFERENCE_SHA256 = "960191d554387d9b9a9f8e73329444c4dc22a63aa123decbe75291a9f7ac7efc"
-SHARED_REFERENCE = ROOT.parent / "shared" / "perf" / "reference.py"
+# shared/ sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
+SHARED_REFERENCE = next(
+    (
+        place / "shared" / "perf" / "reference.py"
+        for place in (ROOT.parent, ROOT.parent.parent)
+        if (place / "shared" / "perf" / "reference.py").exists()
+    ),
+    ROOT.parent / "shared" / "perf" / "reference.py",
+)
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/gateway_bench?charset=utf8mb4"
 BASE = "/gassapi2/backend/"
