@@ -124,6 +124,7 @@ class Context:
     password: str
     password_hash: str
     project_id: str
+    list_project_id: str
     flow_ids: tuple[str, ...]
 
 
@@ -156,8 +157,9 @@ def flow_read(cur: Any, ctx: Context, i: int) -> None:
 
 def flow_list(cur: Any, ctx: Context, i: int) -> None:
     token_check(cur, ctx)
-    membership(cur, ctx, ctx.project_id)
-    cur.execute(LIST_FLOWS, {"project_id_1": ctx.project_id, "param_1": 0, "param_2": 50})
+    membership(cur, ctx, ctx.list_project_id)
+    params = {"project_id_1": ctx.list_project_id, "param_1": 0, "param_2": 100}
+    cur.execute(LIST_FLOWS, params)
     cur.fetchall()
 
 

@@ -62,6 +62,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return MYSQL_URL
 
 
+def shared_database_url(database_url: str, folder: Path) -> str:
+    """SQLite in a file instead of in memory, so a gunicorn process shares the database."""
+    if database_url != "sqlite://":
+        return database_url
+    return f"sqlite:///{folder / 'gateway.sqlite'}"
+
+
 def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,

@@ -19,7 +19,12 @@ def setting(name: str, default: int, minimum: int = 1) -> int:
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
 workers = setting("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)
-worker_class = "sync"
+# gevent workers: each connection is a greenlet, so a client that sends its request slowly (or
+# keeps an idle keep-alive connection) holds a socket, not a worker; sync and gthread workers are
+# stopped by a few of them (issue #15 item 3, docs/security.md). PyMySQL is pure Python, so it
+# yields to the other greenlets while it waits for the database.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+worker_connections = setting("GUNICORN_WORKER_CONNECTIONS", 1000)
 timeout = setting("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
