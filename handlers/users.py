@@ -31,7 +31,14 @@ from backend.models import (
     User,
 )
 from schemas.queries import UserListQuery, UserPageQuery, load_query
-from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
+from schemas.users import (
+    ProfileUpdateIn,
+    UserAnswerOut,
+    UserListOut,
+    UserStatsOut,
+    UserToggleStatusIn,
+    UserUpdateIn,
+)
 from services.accounts import PROFILE_AUTH, USER_NOT_FOUND, load_user, user_object
 from services.paging import LIST_LIMIT
 
@@ -99,6 +106,7 @@ def email_taken(address: str, user_id: str) -> bool:
     acts=PROFILE_ACTS,
     auth=PROFILE_AUTH,
     summary="Current user profile",
+    out=UserAnswerOut,
 )
 def profile(call: Call) -> Reply:
     return Reply(
@@ -161,7 +169,14 @@ def paginated_users(page: int, limit: int) -> dict[str, Any]:
     return {"users": found, "pagination": pagination}
 
 
-@action("/users", acts=("users",), auth=STRICT, summary="List, search or page through users")
+@action(
+    "/users",
+    acts=("users",),
+    auth=STRICT,
+    summary="List, search or page through users",
+    out=UserListOut,
+    query_schemas=(UserListQuery, UserPageQuery),
+)
 def users(call: Call) -> Reply:
     query = load_query(UserListQuery, call)
     limit = min(query["limit"], LIST_LIMIT)
@@ -172,7 +187,13 @@ def users(call: Call) -> Reply:
     return Reply(paginated_users(load_query(UserPageQuery, call)["page"], limit))
 
 
-@action("/users/stats", acts=("users_stats",), auth=STRICT, summary="Count users by status")
+@action(
+    "/users/stats",
+    acts=("users_stats",),
+    auth=STRICT,
+    summary="Count users by status",
+    out=UserStatsOut,
+)
 def users_stats(call: Call) -> Reply:
     active = func.coalesce(func.sum(case((User.is_active == 1, 1), else_=0)), 0)
     total, active_count = db.session.execute(select(func.count(), active)).one()
@@ -188,7 +209,14 @@ def users_stats(call: Call) -> Reply:
 # --- one user --------------------------------------------------------------------------------
 
 
-@action("/user/<id>", methods=("GET",), acts=USER_ACTS, auth=STRICT, summary="Read a user")
+@action(
+    "/user/<id>",
+    methods=("GET",),
+    acts=USER_ACTS,
+    auth=STRICT,
+    summary="Read a user",
+    out=UserAnswerOut,
+)
 def user(call: Call) -> Reply:
     found = load_user(validators.flexible_id(call.args["id"]))
     return Reply({"user": user_object(found)}, "User retrieved successfully")

@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from marshmallow import ValidationError, pre_load
+from marshmallow import ValidationError, fields, pre_load
 
 from backend.core.errors import BadRequest
 from backend.legacy import php, validators
-from schemas.auth import Checked, account_name
-from schemas.base import LegacySchema
+from schemas.auth import Checked, UserOut, account_name
+from schemas.base import LegacySchema, OutSchema, integer
 
 AVATAR_URL_MAX_BYTES = 255  # users.avatar_url is VARCHAR(255)
 PROFILE_FIELDS = ("name", "email", "avatar_url")
@@ -69,3 +69,27 @@ class UserToggleStatusIn(LegacySchema):
     """`is_active` absent or null asks for a flip: of the caller's own, active account, refused."""
 
     is_active = Checked(boolean, allow_none=True)
+
+
+class UserAnswerOut(OutSchema):
+    user = fields.Nested(UserOut, required=True)
+
+
+class PaginationOut(OutSchema):
+    page = integer()
+    limit = integer()
+    total = integer()
+    total_pages = integer()
+
+
+class UserListOut(OutSchema):
+    """A page of users; a search or `active_only=true` lists without `pagination`."""
+
+    users = fields.List(fields.Nested(UserOut), required=True)
+    pagination = fields.Nested(PaginationOut)
+
+
+class UserStatsOut(OutSchema):
+    total_users = integer()
+    active_users = integer()
+    inactive_users = integer()

@@ -25,7 +25,7 @@ def test_raw_acts_declare_their_own_content_types(client: FlaskClient) -> None:
     assert spec["schema"]["required"] == ["openapi", "info", "paths"]
     # their errors are still envelopes
     error = paths["/metrics"]["get"]["responses"]["401"]["content"]["application/json"]
-    assert error["schema"] == {"$ref": "#/components/schemas/Envelope"}
+    assert error["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
 
 
 def test_every_response_declares_the_request_id_header_and_503_retry_after(
