@@ -83,10 +83,13 @@ class PaginationOut(OutSchema):
 
 
 class UserListOut(OutSchema):
-    """A page of users; a search or `active_only=true` lists without `pagination`."""
+    """A page of users (`pagination`); a search (`total`, `search_query`) or `active_only=true`
+    (`total`) lists them all instead."""
 
     users = fields.List(fields.Nested(UserOut), required=True)
     pagination = fields.Nested(PaginationOut)
+    total = fields.Integer()
+    search_query = fields.String()
 
 
 class UserStatsOut(OutSchema):
