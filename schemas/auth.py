@@ -16,9 +16,11 @@ BASE64URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class Checked(fields.Field):
-    """A field cleaned by a legacy validator; its refusals are 400s with the legacy message."""
+    """A field cleaned by a legacy validator; its refusals are 400s with the legacy message.
+    The OpenAPI document shows it as a string unless `metadata` says otherwise."""
 
     def __init__(self, check: Callable[[Any], Any], **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"type": "string"})
         super().__init__(**kwargs)
         self.check = check
 

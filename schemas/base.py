@@ -89,7 +89,11 @@ class Flag(fields.Field):
 
 
 # How the OpenAPI document shows the fields above that are not marshmallow's own.
-OPENAPI_TYPES = ((Text, "string"), (Flag, ("integer", "boolean", "string")))
+OPENAPI_TYPES = (
+    (Text, "string"),
+    (Flag, ("integer", "boolean", "string")),
+    (JsonText, ("object", "array", "string")),
+)
 
 
 class OutSchema(Schema):

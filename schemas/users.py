@@ -57,18 +57,21 @@ class ProfileUpdateIn(LegacySchema):
         return data
 
 
+FLAG_TYPES = {"type": ["integer", "boolean", "string"]}
+
+
 class UserUpdateIn(LegacySchema):
     """`role` (no such column; the legacy validated then dropped it) is ignored."""
 
     name = Checked(account_name, allow_none=True)
     email = Checked(validators.email, allow_none=True)
-    is_active = Checked(active_flag, allow_none=True)
+    is_active = Checked(active_flag, allow_none=True, metadata=FLAG_TYPES)
 
 
 class UserToggleStatusIn(LegacySchema):
     """`is_active` absent or null asks for a flip: of the caller's own, active account, refused."""
 
-    is_active = Checked(boolean, allow_none=True)
+    is_active = Checked(boolean, allow_none=True, metadata=FLAG_TYPES)
 
 
 class UserAnswerOut(OutSchema):
