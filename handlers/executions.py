@@ -101,6 +101,7 @@ def started(flow: dict[str, Any], ident: str, stamp: datetime) -> dict[str, Any]
     auth=ANY_TOKEN,
     summary="Execute flow (legacy route: registers a running execution)",
     out=ExecutionStartOut,
+    errors=(400,),  # the flow is not active
 )
 def flow_execute(call: Call) -> Reply:
     return Reply(register(call, call.args["id"]), STARTED)
@@ -113,6 +114,7 @@ def flow_execute(call: Call) -> Reply:
     auth=ANY_TOKEN,
     summary="Start an execution of an active flow",
     out=ExecutionStartOut,
+    errors=(400,),  # the flow is not active
 )
 def flow_execute_start(call: Call) -> Reply:
     return Reply(register(call, call.args["id"]), STARTED, 201)
