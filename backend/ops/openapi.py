@@ -4,7 +4,7 @@ The schemas (input, query and output) reach it through the registry's actions; i
 the `schemas` package. Each operation lists the error statuses it can answer, by one rule
 (`error_statuses`): 400 when it reads a body or a query string, 401 and 403 when it takes a token,
 404 when it names a resource (an id in the path, or a body or query string with a token), 409
-when it writes with a token, 413 and 422 when it reads a body (422 when a schema validates it),
+when it may write with a token (a handler that is not GET-only), 413 and 422 when it reads a body (422 when a schema validates it),
 503 always (the database); an act declares what the rule cannot see in `@action(errors=...)`.
 """
 
@@ -31,7 +31,6 @@ ERROR_STATUSES = {
     "429": "Too many failed login attempts",
     "503": "Database unavailable",
 }
-WRITE_METHODS = ("POST", "PUT", "DELETE")
 PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 STRING = {"type": "string"}
 # Every answer carries the request id (the envelope's `request_id`); a 503 also says when to retry.
@@ -138,7 +137,7 @@ def error_statuses(action: Action, method: str) -> set[str]:
         401: token,
         403: token,
         404: "<id>" in action.path or (token and (reads_body or reads_query)),
-        409: token and method in WRITE_METHODS,
+        409: token and not action.read_only,
         413: reads_body,
         422: reads_body and action.schema is not None,
         503: True,
