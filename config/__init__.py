@@ -131,27 +131,19 @@ def mounts(raw: str) -> tuple[str, ...]:
     return tuple(sorted((m.rstrip("/") for m in cleaned), key=len, reverse=True))
 
 
-def number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name) or ""
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-
-
 def cutover(env: Mapping[str, str]) -> dict[str, Any]:
     """The cut-over toolkit (docs/cutover.md); inert while LEGACY_URL is unset."""
     return {
         "LEGACY_URL": env.get("LEGACY_URL") or None,
         "LEGACY_ACT_MODES": env.get("LEGACY_ACT_MODES") or "*=serve",
-        "LEGACY_CONNECT_TIMEOUT": number(env, "LEGACY_CONNECT_TIMEOUT", 2),
-        "LEGACY_TIMEOUT": number(env, "LEGACY_TIMEOUT", 15),
-        "LEGACY_MAX_RESPONSE_BYTES": int(number(env, "LEGACY_MAX_RESPONSE_BYTES", 10_485_760)),
-        "LEGACY_POOL_SIZE": int(number(env, "LEGACY_POOL_SIZE", 4)),
-        "SHADOW_SAMPLE_RATE": number(env, "SHADOW_SAMPLE_RATE", 1),
-        "SHADOW_QUEUE_SIZE": int(number(env, "SHADOW_QUEUE_SIZE", 100)),
+        "LEGACY_CONNECT_TIMEOUT": seconds(env, "LEGACY_CONNECT_TIMEOUT", 2),
+        "LEGACY_TIMEOUT": seconds(env, "LEGACY_TIMEOUT", 15),
+        "LEGACY_MAX_RESPONSE_BYTES": whole(env, "LEGACY_MAX_RESPONSE_BYTES", 10_485_760, minimum=1),
+        "LEGACY_POOL_SIZE": whole(env, "LEGACY_POOL_SIZE", 4, minimum=1),
+        "SHADOW_SAMPLE_RATE": seconds(env, "SHADOW_SAMPLE_RATE", 1),
+        "SHADOW_QUEUE_SIZE": whole(env, "SHADOW_QUEUE_SIZE", 100, minimum=1),
         "SHADOW_KNOWN_DIVERGENCES": env.get("SHADOW_KNOWN_DIVERGENCES") or "",
-        "SHADOW_MIN_COMPARISONS": int(number(env, "SHADOW_MIN_COMPARISONS", 100)),
+        "SHADOW_MIN_COMPARISONS": whole(env, "SHADOW_MIN_COMPARISONS", 100, minimum=1),
         "CUTOVER_STATE_DIR": env.get("CUTOVER_STATE_DIR") or "",  # "": instance/cutover
     }
 

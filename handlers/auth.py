@@ -29,6 +29,7 @@ from schemas.auth import (
     ChangePasswordIn,
     ForgotPasswordIn,
     LoginIn,
+    LoginOut,
     LogoutIn,
     RefreshIn,
     RegisterIn,
@@ -95,7 +96,15 @@ def end_all_sessions(call: Call, user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-@action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
+@action(
+    "/login",
+    methods=("POST",),
+    acts=("login",),
+    schema=LoginIn,
+    summary="Log in",
+    out=LoginOut,
+    errors=(401, 403, 429),
+)
 def login(call: Call) -> Reply:
     data = call.body()
     user = password_login(call, data["email"], data["password"])
@@ -135,6 +144,7 @@ def create_user(email: str, name: str, password: str) -> User:
     acts=("register",),
     schema=RegisterIn,
     summary="Create an account (also logs in: the web app expects the tokens)",
+    errors=(409,),
 )
 def register(call: Call) -> Reply:
     data = call.body()
@@ -216,6 +226,7 @@ def refreshing_user(claims: dict[str, Any]) -> User:
     acts=("refresh",),
     schema=RefreshIn,
     summary="Trade a refresh token (one use) for a new token pair",
+    errors=(401,),
 )
 def refresh(call: Call) -> Reply:
     token = call.body()["refresh_token"]

@@ -15,7 +15,13 @@ from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FOLDERS, Endpoint, Folder
-from schemas.endpoints import EndpointCreateIn, EndpointUpdateIn
+from schemas.endpoints import (
+    EndpointCreateIn,
+    EndpointDetailOut,
+    EndpointGroupOut,
+    EndpointOut,
+    EndpointUpdateIn,
+)
 from schemas.queries import PageQuery, load_query
 from services.folders import SHARE_LOCK, folder_in_project, load_folder
 from services.paging import LIST_LIMIT, Page, newest_first, page_of
@@ -65,6 +71,7 @@ def folder_endpoints(call: Call) -> Reply:
     acts=FOLDER_ENDPOINTS_ACTS,
     auth=ANY_TOKEN,
     summary="List endpoints for a folder",
+    out=EndpointOut(many=True),
 )
 def endpoints_list(call: Call) -> Reply:
     return folder_endpoints(call)
@@ -76,6 +83,7 @@ def endpoints_list(call: Call) -> Reply:
     acts=("endpoint_list",),
     auth=ANY_TOKEN,
     summary="List endpoints for a folder (alias)",
+    out=EndpointOut(many=True),
 )
 def endpoint_list(call: Call) -> Reply:
     return folder_endpoints(call)
@@ -87,6 +95,7 @@ def endpoint_list(call: Call) -> Reply:
     acts=("project_endpoints",),
     auth=ANY_TOKEN,
     summary="List all endpoints in a project",
+    out=EndpointOut(many=True),
 )
 def project_endpoints(call: Call) -> Reply:
     require_access(call, call.args["id"])
@@ -122,6 +131,7 @@ def grouped_query(project_id: str, page: Page) -> Select[Any]:
     auth=ANY_TOKEN,
     summary="List endpoints grouped by folder (at most 100 endpoints per answer; limit/offset "
     "page through them)",
+    out=EndpointGroupOut(many=True),
 )
 def project_endpoints_grouped(call: Call) -> Reply:
     require_access(call, call.args["id"])
@@ -151,6 +161,7 @@ def endpoint_detail_reply(call: Call) -> Reply:
     acts=ENDPOINT_ACTS,
     auth=ANY_TOKEN,
     summary="Get endpoint detail",
+    out=EndpointDetailOut,
 )
 def endpoint_detail(call: Call) -> Reply:
     return endpoint_detail_reply(call)
@@ -162,6 +173,7 @@ def endpoint_detail(call: Call) -> Reply:
     acts=("endpoint_get",),
     auth=ANY_TOKEN,
     summary="Get endpoint detail (alias)",
+    out=EndpointDetailOut,
 )
 def endpoint_get(call: Call) -> Reply:
     return endpoint_detail_reply(call)
@@ -174,6 +186,7 @@ def endpoint_get(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=EndpointCreateIn,
     summary="Create endpoint for a folder",
+    out=EndpointOut,
 )
 def endpoint_create(call: Call) -> Reply:
     folder, data, stamp = load_folder(call, call.args["id"], lock=SHARE_LOCK), call.body(), now()

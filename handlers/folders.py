@@ -15,7 +15,7 @@ from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FLOWS, FOLDERS, Endpoint, Folder
-from schemas.folders import FolderCreateIn, FolderUpdateIn
+from schemas.folders import FolderCreateIn, FolderListItemOut, FolderOut, FolderUpdateIn
 from schemas.queries import FolderListQuery, load_query
 from services.cascades import remove_flows
 from services.folders import folder_in_project, load_folder
@@ -50,6 +50,8 @@ def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
     acts=PROJECT_FOLDERS_ACTS,
     auth=ANY_TOKEN,
     summary="List folders for a project (optional parent_id filter)",
+    out=FolderListItemOut(many=True),
+    query_schemas=(FolderListQuery,),
 )
 def folders_list(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -69,6 +71,7 @@ def folders_list(call: Call) -> Reply:
     acts=FOLDER_ACTS,
     auth=ANY_TOKEN,
     summary="Get folder detail",
+    out=FolderOut,
 )
 def folder_detail(call: Call) -> Reply:
     return Reply(row_dict(FOLDERS, load_folder(call, call.args["id"])), "Folder detail")
@@ -146,6 +149,7 @@ def new_folder(call: Call, project_id: str, parent_id: str | None) -> Folder:
     auth=ANY_TOKEN,
     schema=FolderCreateIn,
     summary="Create folder for a project",
+    out=FolderOut,
 )
 def folder_create(call: Call) -> Reply:
     project_id = call.args["id"]

@@ -122,7 +122,13 @@ def validation(token: str | None) -> Reply:
     )
 
 
-@action("/mcp/validate", methods=("GET",), acts=VALIDATE_ACTS, summary="Validate MCP token")
+@action(
+    "/mcp/validate",
+    methods=("GET",),
+    acts=VALIDATE_ACTS,
+    summary="Validate MCP token",
+    errors=(401,),
+)
 def mcp_validate(call: Call) -> Reply:
     """Token from `Authorization: Bearer`, else `?token=`."""
     return validation(call.token or call.query.get("token"))
@@ -134,6 +140,7 @@ def mcp_validate(call: Call) -> Reply:
     acts=VALIDATE_ACTS,
     reads_body=True,
     summary="Validate MCP token (mcp2 validate_token; the token may be in the JSON body)",
+    errors=(401,),
 )
 def mcp_validate_post(call: Call) -> Reply:
     return validation(call.token or call.query.get("token") or body_token(call))
@@ -150,6 +157,7 @@ def body_token(call: Call) -> str | None:
     acts=("current_project",),
     auth=ANY_TOKEN,
     summary="The project of the calling MCP token",
+    errors=(400,),
 )
 def current_project(call: Call) -> Reply:
     if call.user.mcp_project_id is None:

@@ -15,8 +15,22 @@ from backend.db.integrity import execute_unique
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
-from backend.models import ENVIRONMENTS, FLOWS, FOLDERS, PROJECTS, AuditLog, Endpoint, ProjectMember
-from schemas.projects import ProjectCreateIn, ProjectMemberIn, ProjectUpdateIn
+from backend.models import (
+    ENVIRONMENTS,
+    FLOWS,
+    FOLDERS,
+    PROJECTS,
+    AuditLog,
+    Endpoint,
+    ProjectMember,
+)
+from schemas.projects import (
+    ProjectCreateIn,
+    ProjectDetailOut,
+    ProjectMemberIn,
+    ProjectOut,
+    ProjectUpdateIn,
+)
 from schemas.queries import PageQuery, load_query
 from services import audit, members
 from services.cascades import remove_flows
@@ -52,7 +66,14 @@ def folder_rows(project_id: str) -> list[dict[str, Any]]:
     ]
 
 
-@action("/projects", methods=("GET",), acts=("projects",), auth=ANY_TOKEN, summary="List projects")
+@action(
+    "/projects",
+    methods=("GET",),
+    acts=("projects",),
+    auth=ANY_TOKEN,
+    summary="List projects",
+    out=ProjectOut(many=True),
+)
 def projects_list(call: Call) -> Reply:
     """Owned or joined, newest first, at most 100; an MCP token sees only its own project."""
     user_id = call.user.user_id
@@ -74,6 +95,7 @@ def projects_list(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=ProjectCreateIn,
     summary="Create project",
+    out=ProjectOut,
 )
 def project_create(call: Call) -> Reply:
     """The project and its default `development` environment, in one transaction."""
@@ -102,6 +124,7 @@ def project_create(call: Call) -> Reply:
     acts=DETAIL_ACTS,
     auth=OPTIONAL,
     summary="Get project by ID",
+    out=ProjectDetailOut,
 )
 def project_detail(call: Call) -> Reply:
     """No token, a bad token, no access and no such project all answer the legacy 403."""
@@ -116,6 +139,7 @@ def project_detail(call: Call) -> Reply:
     auth=STRICT,
     schema=ProjectUpdateIn,
     summary="Update project",
+    out=ProjectOut,
 )
 def project_update(call: Call) -> Reply:
     project_id = call.args["id"]

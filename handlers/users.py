@@ -33,7 +33,14 @@ from backend.models import (
     User,
 )
 from schemas.queries import UserListQuery, UserPageQuery, load_query
-from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
+from schemas.users import (
+    ProfileUpdateIn,
+    UserAnswerOut,
+    UserListOut,
+    UserStatsOut,
+    UserToggleStatusIn,
+    UserUpdateIn,
+)
 from services import mcp_tokens, members
 from services.accounts import PROFILE_AUTH, USER_NOT_FOUND, load_user, user_object
 from services.cascades import remove_flows
@@ -92,6 +99,7 @@ def email_taken(address: str, user_id: str) -> bool:
     acts=PROFILE_ACTS,
     auth=PROFILE_AUTH,
     summary="Current user profile",
+    out=UserAnswerOut,
 )
 def profile(call: Call) -> Reply:
     return Reply(
@@ -160,6 +168,8 @@ def paginated_users(seen: Any, page: int, limit: int) -> dict[str, Any]:
     auth=STRICT,
     summary="List, search or page through the users you may see (yourself and the people you "
     "share a project with; at most 100 per page)",
+    out=UserListOut,
+    query_schemas=(UserListQuery, UserPageQuery),
 )
 def users(call: Call) -> Reply:
     query = load_query(UserListQuery, call)
@@ -177,6 +187,7 @@ def users(call: Call) -> Reply:
     acts=("users_stats",),
     auth=STRICT,
     summary="Count the users you may see by status",
+    out=UserStatsOut,
 )
 def users_stats(call: Call) -> Reply:
     active = func.coalesce(func.sum(case((User.is_active == 1, 1), else_=0)), 0)
@@ -200,6 +211,7 @@ def users_stats(call: Call) -> Reply:
     acts=USER_ACTS,
     auth=STRICT,
     summary="Read a user you may see (404 «User not found» for anyone else)",
+    out=UserAnswerOut,
 )
 def user(call: Call) -> Reply:
     found = load_user(validators.flexible_id(call.args["id"]), call.user.user_id)

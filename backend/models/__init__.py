@@ -3,7 +3,8 @@
 Every legacy class mirrors `legacy-contract/schema.md` column for column, in physical order
 (serialised rows keep that key order), with the legacy key and constraint names, so that
 `create_all()` on a database built by the legacy migrations adds the gateway's own tables
-(`flow_executions`, `mcp_token_lifecycle`, `project_policies`, `login_throttle`; `additive.py`) and nothing else.
+(`flow_executions`, `mcp_token_lifecycle`, `project_policies`, `login_throttle`; `additive.py`)
+and nothing else.
 Datetimes are naive local times written by the application.
 
 One module per domain; each defines its tables' Core handles (`FLOWS = Flow.__table__`) once,

@@ -26,12 +26,9 @@ from backend.models import McpClientToken, User
 from backend.ops.acts import acts_command
 from backend.ops.version import __version__
 from backend.runner import run
-<<<<<<< HEAD
 from backend.web import cutover
 from backend.web.cutover.report import TABLE_COLUMNS, details
-=======
 from config import ConfigError, whole
->>>>>>> eco
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
 FLOW_COLUMNS = ("id", "name", "is_active", "folder_id", "updated_at")
@@ -308,17 +305,12 @@ account_command(
 @click.option("--project", required=True, help="Project id.")
 @click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
 @common
-<<<<<<< HEAD
 def tokens_mcp_create(
     project: str, expires_in_days: int | None, as_json: bool, as_email: str | None
 ) -> None:
+    """Mint the project's MCP token (a long-lived credential for scripts and CI)."""
     query = {"expires_in_days": str(expires_in_days)} if expires_in_days else {}
     reply = invoke("mcp_generate_config", "POST", project, as_email=as_email, query=query)
-=======
-def tokens_mcp_create(project: str, as_json: bool, as_email: str | None) -> None:
-    """Mint the project's MCP token (a long-lived credential for scripts and CI)."""
-    reply = invoke("mcp_generate_config", "POST", project, as_email=as_email)
->>>>>>> eco
     show(reply, as_json, ("project_id", "name", "api_base_url", "token"))
 
 
@@ -449,18 +441,15 @@ def serve(bind: str | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-<<<<<<< HEAD
     for command in (
         init_db,
         add_indexes_command,
         acts_command,
+        projects,
         flows,
         users,
         tokens,
         members,
         cutover_group,
     ):
-=======
-    for command in (init_db, add_indexes_command, acts_command, projects, flows, users, tokens):
->>>>>>> eco
         app.cli.add_command(command)
