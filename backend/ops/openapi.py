@@ -4,8 +4,8 @@ The schemas (input, query and output) reach it through the registry's actions; i
 the `schemas` package. Each operation lists the error statuses it can answer, by one rule
 (`error_statuses`): 400 when it reads a body or a query string, 401 and 403 when it takes a token,
 404 when it names a resource (an id in the path, or a body or query string with a token), 409
-when it may write with a token (a handler that is not GET-only), 413 and 422 when it reads a body
-(422 when a schema validates it), 503 always (the database); an act declares what the rule
+when it may write with a token (a handler that is not GET-only), 413 when it reads a body, 422
+when a schema validates that body, 503 always (the database); an act declares what the rule
 cannot see in `@action(errors=...)`.
 """
 
