@@ -345,6 +345,7 @@ def tokens_mcp_revoke(token_id: str, as_json: bool, as_email: str | None) -> Non
 def tokens_mcp_policy(
     project: str, members_may_mint: bool, as_json: bool, as_email: str | None
 ) -> None:
+    """Let members mint MCP tokens for the project, or reserve minting to the owner."""
     data = {"members_may_mint": members_may_mint}
     reply = invoke("mcp_token_policy", "PUT", project, data=data, as_email=as_email)
     show(reply, as_json, ("project_id", "members_may_mint"))
@@ -354,6 +355,7 @@ def tokens_mcp_policy(
 @click.option("--project", required=True, help="Project id.")
 @common
 def members_list(project: str, as_json: bool, as_email: str | None) -> None:
+    """The project's owner and members."""
     show(invoke("project_members", "GET", project, as_email=as_email), as_json, MEMBER_COLUMNS)
 
 
