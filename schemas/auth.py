@@ -114,7 +114,7 @@ class ResetPasswordIn(LegacySchema):
 
 
 class UserOut(OutSchema):
-    """A `users` row without its password hash."""
+    """A `users` row without its password hash and `token_version` (services/accounts.py)."""
 
     id = string()
     email = string()
@@ -122,7 +122,6 @@ class UserOut(OutSchema):
     avatar_url = string(nullable=True)
     is_active = flag()
     email_verified = flag()
-    token_version = integer()
     last_login_at = stamp(nullable=True)
     created_at = stamp()
     updated_at = stamp()
