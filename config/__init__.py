@@ -19,8 +19,6 @@ DEVELOPMENT_ENVS = ("", "development", "testing")
 # refused in production: anyone can forge tokens with them.
 PUBLISHED_SECRETS = frozenset({DEFAULT_ACCESS_SECRET, DEFAULT_REFRESH_SECRET})
 MIN_SECRET_BYTES = 32
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ENV_FILE = PROJECT_ROOT / ".env"
 # innodb_lock_wait_timeout of every gateway connection, and the time within which the retries of
 # one request must fit (below gunicorn's 30 s worker timeout).
 DEFAULT_LOCK_WAIT_TIMEOUT = 10
