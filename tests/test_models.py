@@ -446,8 +446,11 @@ def run_init_db(app: Flask) -> list[str]:
 def assert_created_in_one_statement(sent: list[str], engine: Engine) -> None:
     """On Galera each DDL statement is its own cluster-wide event: a CREATE INDEX following the
     CREATE TABLE raced other nodes' writes to the parent tables (docs/scaling.md)."""
-    assert len(sent) == 1
-    assert sent[0].startswith("CREATE TABLE IF NOT EXISTS flow_executions")
+    assert len(sent) == len(ADDITIVE_TABLES)  # one statement per additive table, indexes inline
+    assert {statement.split("(")[0].split()[-1] for statement in sent} == {
+        table.name for table in ADDITIVE_TABLES
+    }
+    assert all(statement.startswith("CREATE TABLE IF NOT EXISTS ") for statement in sent)
     indexes = {index["name"] for index in inspect(engine).get_indexes("flow_executions")}
     assert indexes == {index.name for index in models.FlowExecution.__table__.indexes}
     parents = {fk["referred_table"] for fk in inspect(engine).get_foreign_keys("flow_executions")}
