@@ -119,4 +119,5 @@ def test_acts_register_in_the_order_help_and_openapi_have_always_listed_them() -
         "handlers.projects",
         "handlers.mcp",
         "handlers.system",
+        "handlers.cutover",  # new acts come last: the earlier ones keep their place
     ]
