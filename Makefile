@@ -7,31 +7,48 @@ GATEWAY_TEST_MYSQL_URL ?= mysql+pymysql://root@127.0.0.1:3306/gateway_test?chars
 
 export HOST PORT GATEWAY_TEST_MYSQL_URL
 
-.PHONY: install run test lint format bench stress stress-cutover fuzz clean
+.PHONY: install install-dev lock run test lint format bench stress stress-cutover stress-cluster stress-cluster-check cluster-packages fuzz clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
+# The gateway is an application deployed from its checkout (docs/deploying.md): its own venv gets
+# the locked dependencies, then the checkout itself (editable, no dependency resolution).
+$(VENV)/.installed: $(BIN)/activate requirements.lock setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+# Tests and lint: the application's set plus the dev extra, locked the same way.
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.dev-installed
+
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+
+lock: $(BIN)/activate  ## re-pin requirements*.lock from the ranges in setup.cfg (needs the index)
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade -o requirements.lock setup.cfg
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade --extra dev -c requirements.lock -o requirements-dev.lock setup.cfg
 
 run: install
 	$(BIN)/flask --app wsgi init-db
 	$(BIN)/flask --app wsgi add-indexes
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: install
+test: install-dev e2e-deps /usr/bin/jq  # every test: the browser e2e and the README's own lines too
 	$(BIN)/pytest
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
@@ -43,10 +60,23 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache
 
 .PHONY: e2e-deps
-e2e-deps:  # browser e2e (tests/e2e): Debian's chromium, the example's npm packages, its Vite build
-	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
-	cd examples/flow-toggle && npm ci --no-audit --no-fund
-	cd examples/flow-toggle && npm run build
+E2E := examples/flow-toggle
+
+# browser e2e (tests/e2e): Debian's chromium, the example's npm packages, its Vite build; each step
+# runs only when its output is missing or older than its inputs, so `make test` stays quick.
+e2e-deps: /usr/bin/chromium $(E2E)/node_modules/.package-lock.json $(E2E)/dist/index.html
+
+/usr/bin/jq:  # the README's quickstart reads JSON answers with jq (tests/test_readme.py)
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y jq
+
+/usr/bin/chromium:
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+$(E2E)/node_modules/.package-lock.json: $(E2E)/package-lock.json
+	cd $(E2E) && npm ci --no-audit --no-fund
+
+$(E2E)/dist/index.html: $(E2E)/node_modules/.package-lock.json $(E2E)/index.html $(E2E)/vite.config.js $(wildcard $(E2E)/src/*)
+	cd $(E2E) && npm run build
 
 # Issue #7: bounded stress and fuzz runs (stress/). Each prints its figures and records them in
 # docs/reliability.md. The shared MariaDB on 127.0.0.1:3306 is started if it is not answering
@@ -62,6 +92,24 @@ stress: install  ## concurrency (~20 s), database outage (~2 min), soak (STRESS_
 stress-cutover: install  ## issue #17: shadow compare end to end (~4 min); figures in docs/cutover.md
 	@command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	timeout --signal=INT 900 $(BIN)/python -m stress.cutover
+
+# Issue #18: three MariaDB Galera nodes behind HAProxy, gateways on three hosts (network
+# namespaces), all on 127.0.0.1 and private ports (13300-13318, 14567-14589, 18601-18603); the
+# shared MariaDB is never touched. Installs Debian's haproxy, wrk and mariadb-server (which brings
+# galera-4 and rsync) when missing. Not part of `make test`.
+CLUSTER_PACKAGES = haproxy:haproxy wrk:wrk mariadb-install-db:mariadb-server rsync:rsync
+
+cluster-packages:
+	@missing=""; for pair in $(CLUSTER_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	test -e /usr/lib/galera/libgalera_smm.so || missing="$$missing galera-4"; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+stress-cluster: install cluster-packages  ## the whole run (~4 min): storm, lease, logout-all, node failure, throughput
+	timeout --signal=INT --kill-after=60 900 $(BIN)/python -m stress.cluster.run
+
+stress-cluster-check: install cluster-packages  ## the short CI check (~75 s): init-db, storm, lease, logout-all
+	STRESS_CLUSTER_QUICK=1 timeout --signal=INT --kill-after=60 300 $(BIN)/python -m stress.cluster.run
 
 fuzz: install  ## schemathesis against the live OpenAPI document (~2 min)
 	$(BIN)/pip install --quiet -r stress/requirements.txt

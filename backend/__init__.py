@@ -7,38 +7,42 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import click
 from flask import Flask
 from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from backend.core.registry import registry
-from backend.db import db, pooling, transactions
+from backend.db import db, galera, pooling, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
-from backend.ops.cli import register_commands, serve
+from backend.ops.cli import CommandFailed, register_commands, serve
+from backend.ops.version import __version__
 from backend.web import cutover, hooks
 from backend.web.error_handlers import register_error_handlers
 from backend.web.view import script_view, view
-from config import load_config
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from config import ENV_FILE, ConfigError, instance_secrets, load_config
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), static_folder=None)
-    app.config.update(load_config(os.environ, env_file=PROJECT_ROOT / ".env"))
-    app.config.update(overrides or {})
+    """The app; its state (SQLite file, generated keys) lives in INSTANCE_PATH, never in the code's
+    own folder, which may be read-only (docs/deploying.md)."""
+    config = {**load_config(os.environ, env_file=ENV_FILE), **(overrides or {})}
+    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], static_folder=None)
+    app.config.update(config)
     app.config["TZINFO"] = ZoneInfo(app.config["APP_TIMEZONE"])
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"] + 1
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     os.makedirs(app.instance_path, exist_ok=True)
+    instance_secrets.fill_missing(app.config, Path(app.instance_path))
     db.init_app(app)
     with app.app_context():
         tune_engine(db.engine)
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
+        galera.install(db.engine, app.config["DB_WSREP_SYNC_WAIT"])
         additive.ensure()
     import handlers  # noqa: F401  (registers every act)
 
@@ -78,8 +82,27 @@ def configure_logging(app: Flask) -> None:
     access.setLevel(app.config["ACCESS_LOG_LEVEL"])
 
 
+def configured_app() -> Flask:
+    """The app, or one line naming the bad variable (exit 1) instead of a traceback."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise CommandFailed(f"configuration: {exc}") from None
+
+
 def main() -> None:
-    """The `gassapi-gateway` console script: the app's commands, and `serve`."""
-    group = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
+    """The `gassapi-gateway` console script: the app's commands, and `serve`. Only the working
+    directory's `.env` counts (read by load_config), as under gunicorn."""
+    group = FlaskGroup(
+        name="gassapi-gateway",
+        help="GassAPI Gateway: operator commands acting through the same handlers as the API.",
+        create_app=configured_app,
+        add_default_commands=False,
+        load_dotenv=False,
+        add_version_option=False,
+    )
+    click.version_option(__version__, prog_name="gassapi-gateway", message="%(prog)s %(version)s")(
+        group
+    )
     group.add_command(serve)
     group()

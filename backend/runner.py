@@ -7,12 +7,19 @@ import time
 from typing import Any
 
 from flask import current_app
+from prometheus_client import Counter
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from backend.core.call import Call
 from backend.core.registry import Action
 from backend.db import db
-from backend.db.resilience import is_retryable
+from backend.db.resilience import error_code, is_retryable
+
+RETRIES = Counter(
+    "gassapi_db_retries_total",
+    "Whole-handler re-runs after a deadlock, lock wait timeout or Galera certification failure",
+    ["handler", "code"],
+)
 
 
 def run(action: Action, call: Call) -> Any:
@@ -36,6 +43,7 @@ def run(action: Action, call: Call) -> Any:
                 raise
             if not retry_fits(time.monotonic() - started, config):
                 raise
+            RETRIES.labels(action.func.__name__, str(error_code(exc) or "-")).inc()
             time.sleep(0.01 * 2**attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -83,10 +83,24 @@ USER_COLUMNS = (
     "users.email_verified, users.password_reset_token, users.password_reset_token_expires_at, "
     "users.token_version, users.last_login_at, users.created_at, users.updated_at"
 )
-LOGIN_FAILURES = (
-    "SELECT count(*) AS count_1 \nFROM audit_logs \n"
-    "WHERE audit_logs.action = %(action_1)s AND audit_logs.resource_type = %(resource_type_1)s "
-    "AND audit_logs.resource_id = %(resource_id_1)s AND audit_logs.created_at >= %(created_at_1)s"
+THROTTLE_PURGE = "DELETE FROM login_throttle WHERE login_throttle.expires_at < %(horizon)s"
+THROTTLE_ROWS = (
+    "INSERT INTO login_throttle (scope, attempts, expires_at) VALUES (%(client)s, 0, %(now)s), "
+    "(%(account)s, 0, %(now)s) ON DUPLICATE KEY UPDATE scope = VALUES(scope)"
+)
+THROTTLE_TAKE = (
+    "UPDATE login_throttle SET attempts=CASE WHEN (login_throttle.expires_at <= %(now)s) THEN 1 "
+    "ELSE login_throttle.attempts + 1 END, expires_at=CASE WHEN (login_throttle.expires_at <= "
+    "%(now)s) THEN %(window_end)s ELSE login_throttle.expires_at END WHERE login_throttle.scope = "
+    "%(scope)s AND (login_throttle.expires_at <= %(now)s OR login_throttle.attempts < %(limit)s)"
+)
+THROTTLE_GIVE_BACK = (
+    "UPDATE login_throttle SET attempts=(login_throttle.attempts - 1) WHERE login_throttle.scope "
+    "IN (%(client)s, %(account)s) AND login_throttle.attempts > 0"
+)
+THROTTLE_KNOWN = (
+    "INSERT INTO login_throttle (scope, attempts, expires_at) VALUES (%(known)s, 0, %(until)s) "
+    "ON DUPLICATE KEY UPDATE expires_at = %(until)s"
 )
 USER_BY_EMAIL = f"SELECT {USER_COLUMNS} \nFROM users \nWHERE users.email = %(email_1)s"
 INSERT_REFRESH = (
@@ -110,6 +124,7 @@ class Context:
     password: str
     password_hash: str
     project_id: str
+    list_project_id: str
     flow_ids: tuple[str, ...]
 
 
@@ -142,8 +157,9 @@ def flow_read(cur: Any, ctx: Context, i: int) -> None:
 
 def flow_list(cur: Any, ctx: Context, i: int) -> None:
     token_check(cur, ctx)
-    membership(cur, ctx, ctx.project_id)
-    cur.execute(LIST_FLOWS, {"project_id_1": ctx.project_id, "param_1": 0, "param_2": 50})
+    membership(cur, ctx, ctx.list_project_id)
+    params = {"project_id_1": ctx.list_project_id, "param_1": 0, "param_2": 100}
+    cur.execute(LIST_FLOWS, params)
     cur.fetchall()
 
 
@@ -186,14 +202,32 @@ def toggle(cur: Any, ctx: Context, i: int) -> None:
     cur.connection.commit()
 
 
+def throttle_scopes(email: str) -> dict[str, str]:
+    """services/login_throttle.py's scopes for a client on 127.0.0.1."""
+
+    def scope(*parts: str) -> str:
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    return {
+        "client": scope("client", "127.0.0.1"),
+        "account": scope("account", email),
+        "known": scope("known", email, "127.0.0.1"),
+    }
+
+
 def login(cur: Any, ctx: Context, i: int) -> None:
-    window = {"action_1": "login_failed", "resource_type_1": "user", "resource_id_1": ctx.email}
-    cur.execute(LOGIN_FAILURES, {**window, "created_at_1": now() - timedelta(minutes=15)})
-    cur.fetchall()
+    scopes, stamp = throttle_scopes(ctx.email), now()
+    window = {**scopes, "now": stamp, "window_end": stamp + timedelta(minutes=15)}
+    cur.execute(THROTTLE_PURGE, {"horizon": stamp - timedelta(days=1)})
+    cur.execute(THROTTLE_ROWS, window)
+    cur.execute(THROTTLE_TAKE, {**window, "scope": scopes["client"], "limit": 30})
+    cur.execute(THROTTLE_TAKE, {**window, "scope": scopes["account"], "limit": 10})
+    cur.connection.commit()  # the throttle's own transaction
     cur.execute(USER_BY_EMAIL, {"email_1": ctx.email})
     row = cur.fetchone()
     bcrypt.checkpw(ctx.password.encode(), ("$2b$" + row[2][4:]).encode())
-    stamp = now()
+    cur.execute(THROTTLE_GIVE_BACK, scopes)
+    cur.execute(THROTTLE_KNOWN, {**scopes, "until": stamp + timedelta(days=30)})
     cur.execute(
         INSERT_REFRESH,
         {

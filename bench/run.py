@@ -1,16 +1,19 @@
 """`make bench`: seed a fresh database, run the gateway as production does, load it, compare.
 
 Phases, each bounded: MariaDB up → wrk present → fresh `gateway_bench` seeded → wire capture and
-baseline sync check → bare-Flask floor under gunicorn → for each scenario: the PyMySQL limit, then
-the gateway under wrk → scaling runs → worker RSS → table on stdout, `bench/results.json`.
+baseline sync check → bare-Flask floor under gunicorn → for each scenario: the PyMySQL limit, the
+shared reference workload (`bench/reference.py`, issue #14's yardstick), then the gateway under
+wrk → scaling runs → worker RSS → table on stdout, `bench/results.json`.
 
-Environment knobs: BENCH_SECONDS (10), BENCH_LIMIT_SECONDS (5), BENCH_SCALING_SECONDS (5),
+Environment knobs: BENCH_SECONDS (10), BENCH_LIMIT_SECONDS (5), BENCH_REFERENCE_SECONDS (8),
+BENCH_SCALING_SECONDS (5),
 BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_SCENARIOS (comma list), BENCH_PROFILE (comma list
 of scenarios to profile with py-spy after they were measured), BENCH_DATABASE_URL,
 WEB_CONCURRENCY (passed to gunicorn as in production).
 """
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -29,8 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pymysql
+from sqlalchemy.engine import make_url
 
 from bench import capture, explain, limit, profile, seed
 from bench.report import render_table
@@ -40,6 +45,19 @@ BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 RESULTS = BENCH / "results.json"
 LUA = BENCH / "wrk" / "scenario.lua"
+# The project's shared yardstick (shared/perf/reference.py), vendored byte for byte so a fresh
+# clone runs it; the digest pins the copy the legacy ratios of issue #14 were measured with.
+REFERENCE = BENCH / "reference.py"
+REFERENCE_SHA256 = "960191d554387d9b9a9f8e73329444c4dc22a63aa123decbe75291a9f7ac7efc"
+# shared/ sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
+SHARED_REFERENCE = next(
+    (
+        place / "shared" / "perf" / "reference.py"
+        for place in (ROOT.parent, ROOT.parent.parent)
+        if (place / "shared" / "perf" / "reference.py").exists()
+    ),
+    ROOT.parent / "shared" / "perf" / "reference.py",
+)
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_URL = "mysql+pymysql://root@127.0.0.1:3306/gateway_bench?charset=utf8mb4"
 BASE = "/gassapi2/backend/"
@@ -52,6 +70,7 @@ def env_number(name: str, default: float) -> float:
 
 SECONDS = env_number("BENCH_SECONDS", 10)
 LIMIT_SECONDS = env_number("BENCH_LIMIT_SECONDS", 5)
+REFERENCE_SECONDS = env_number("BENCH_REFERENCE_SECONDS", 8)
 SCALING_SECONDS = env_number("BENCH_SCALING_SECONDS", 5)
 CONNECTIONS = int(env_number("BENCH_CONNECTIONS", 16))
 THREADS = int(env_number("BENCH_THREADS", 2))
@@ -67,6 +86,7 @@ class Scenario:
     token: bool = True
     body: str | None = None  # key into the body files
     limit_plan: str | None = None  # the PyMySQL baseline that issues the same statements
+    reference: str | None = None  # the scenario of bench/reference.py it is compared with
     connections: int | None = None
     threads: int | None = None
     timeout: int = 5
@@ -76,19 +96,41 @@ class Scenario:
 def scenarios(ids: dict[str, str]) -> list[Scenario]:
     main = ids["project_main"]
     return [
-        Scenario("flow", "GET", f"{BASE}?act=flow&id={{id}}", "flows_main", limit_plan="flow"),
+        Scenario(
+            "flow",
+            "GET",
+            f"{BASE}?act=flow&id={{id}}",
+            "flows_main",
+            limit_plan="flow",
+            reference="flow",
+        ),
         Scenario(
             "flow_toggle_active",
             "PUT",
             f"{BASE}?act=flow_toggle_active&id={{id}}",
             "flows_main",
             limit_plan="flow_toggle_active",
+            reference="toggle",
         ),
-        Scenario("flows", "GET", f"{BASE}?act=flows&id={main}&limit=50", limit_plan="flows"),
+        Scenario(
+            "flows",
+            "GET",
+            f"{BASE}?act=flows&id={ids['project_p50']}",
+            limit_plan="flows",
+            reference="flows",
+        ),
         Scenario(
             "flows_active", "GET", f"{BASE}?act=flows_active&id={main}", limit_plan="flows_active"
         ),
-        Scenario("health", "GET", f"{BASE}?act=health", token=False, limit_plan="health"),
+        Scenario("projects", "GET", f"{BASE}?act=projects", reference="projects"),
+        Scenario(
+            "health",
+            "GET",
+            f"{BASE}?act=health",
+            token=False,
+            limit_plan="health",
+            reference="health",
+        ),
         Scenario(
             "login",
             "POST",
@@ -137,8 +179,6 @@ def say(message: str) -> None:
 
 
 def mariadb_up(url: str) -> bool:
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     try:
         pymysql.connect(
@@ -316,6 +356,51 @@ def probe(server: Gunicorn, scenario: Scenario, files: dict[str, Path], token: s
         return f"no answer: {exc}"
 
 
+def run_reference(url: str, seeded: seed.Seeded, scenario: str) -> dict[str, Any]:
+    """The shared yardstick (`bench/reference.py`), one scenario, on the bench's own rows."""
+    parsed = make_url(url)
+    address = (
+        f"mysql://{quote(parsed.username or 'root')}:{quote(parsed.password or '')}"
+        f"@{parsed.host or '127.0.0.1'}:{parsed.port or 3306}/{parsed.database}"
+    )
+    command = [
+        sys.executable,
+        str(REFERENCE),
+        "--url",
+        address,
+        "--user",
+        seeded.owner_id,
+        "--project",
+        seeded.projects["main"],
+        "--flow",
+        seeded.hot_flow["main"],
+        "--list-project",
+        seeded.projects["p50"],
+        "--seconds",
+        str(REFERENCE_SECONDS),
+        "--scenarios",
+        scenario,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=REFERENCE_SECONDS * 2 + 60, check=False
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr.strip()[-500:], "ops": None}
+    return {"ops": json.loads(done.stdout.strip().splitlines()[-1])[scenario]}
+
+
+def reference_provenance() -> dict[str, Any]:
+    """The vendored copy must stay byte-identical to the shared yardstick, or ratios drift."""
+    digest = hashlib.sha256(REFERENCE.read_bytes()).hexdigest()
+    found: dict[str, Any] = {"sha256": digest, "matches_pinned": digest == REFERENCE_SHA256}
+    if SHARED_REFERENCE.exists():
+        shared = hashlib.sha256(SHARED_REFERENCE.read_bytes()).hexdigest()
+        found["matches_shared"] = shared == digest
+    if not found["matches_pinned"] or found.get("matches_shared") is False:
+        say("WARNING: bench/reference.py differs from the shared yardstick; ratios not comparable")
+    return found
+
+
 def run_wrk(
     wrk: str,
     server: Gunicorn,
@@ -446,7 +531,10 @@ def write_inputs(seeded: seed.Seeded) -> tuple[dict[str, Path], dict[str, str]]:
 
 
 def gateway_env(url: str) -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS")
+    keep = (
+        *("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"),
+        *("DB_POOL_SIZE", "DB_MAX_OVERFLOW"),
+    )
     env = {k: os.environ[k] for k in keep if k in os.environ}
     metrics = OUT / "metrics"  # as the systemd unit in deploy/: multi-process metrics
     shutil.rmtree(metrics, ignore_errors=True)
@@ -514,6 +602,19 @@ def capture_wire(
     return found
 
 
+def limit_context(seeded: seed.Seeded, flow_ids: tuple[str, ...]) -> limit.Context:
+    """The caller and the rows the PyMySQL limit works on: the owner, `main`, the 50-flow list."""
+    return limit.Context(
+        user_id=seeded.owner_id,
+        email=seed.OWNER_EMAIL,
+        password=seed.PASSWORD,
+        password_hash="",
+        project_id=seeded.projects["main"],
+        list_project_id=seeded.projects["p50"],
+        flow_ids=flow_ids,
+    )
+
+
 def stop_on_term(signum: int, frame: Any) -> None:
     raise SystemExit(f"stopped by signal {signum}")  # unwinds: gunicorn is stopped on the way
 
@@ -550,14 +651,7 @@ def main() -> int:
     files, ids = write_inputs(seeded)
     env = gateway_env(url)
     app, token = issue_access_token(env, seeded)
-    ctx = limit.Context(
-        user_id=seeded.owner_id,
-        email=seed.OWNER_EMAIL,
-        password=seed.PASSWORD,
-        password_hash="",
-        project_id=seeded.projects["main"],
-        flow_ids=tuple(seeded.flows["main"]),
-    )
+    ctx = limit_context(seeded, tuple(seeded.flows["main"]))
     wanted = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s]
     chosen = [s for s in scenarios(ids) if not wanted or s.name in wanted]
     say("capturing the wire traffic of one request per scenario")
@@ -573,6 +667,7 @@ def main() -> int:
 
     results["scenarios"] = {}
     results["limit"] = {}
+    results["reference"] = {"provenance": reference_provenance()}
     with Gunicorn("wsgi:app", env, OUT / "gateway.log") as server:
         for scenario in chosen:
             if time.monotonic() - started > TOTAL_BUDGET:
@@ -588,6 +683,9 @@ def main() -> int:
                 results["limit"][scenario.name] = limit.run(
                     url, scenario.limit_plan, ctx, LIMIT_SECONDS, limit.default_processes()
                 )
+            if scenario.reference:
+                say(f"{scenario.name}: reference ({scenario.reference})")
+                results["reference"][scenario.name] = run_reference(url, seeded, scenario.reference)
             say(f"{scenario.name}: gateway")
             run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
             measured = run_wrk(wrk, server, scenario, files, token, SECONDS)

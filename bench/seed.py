@@ -5,13 +5,16 @@ from it, and `flow_inputs`):
 
 | project   | flows   | used by                                                           |
 | --------- | ------- | ----------------------------------------------------------------- |
-| main      | 1,000   | `flow`, `flow_toggle_active`, `flows`, `flows_active`             |
+| main      | 1,000   | `flow`, `flow_toggle_active`, `flows_active`                      |
 | one       | 1       | toggle scaling (1 flow in the project)                            |
+| p50       | 50      | `flows` (the whole project: the list of issue #14)                |
 | p100      | 100     | list scaling                                                      |
 | p10k      | 10,000  | list scaling                                                      |
 | p100k     | 100,000 | list scaling                                                      |
 
-Two users: the owner of every project and a member of `main`.
+Every definition has three steps (headers, bodies on writes, outputs, tests): the shape of the
+flows the legacy backend was measured with. Two users: the owner of every project and a member
+of `main`.
 """
 
 import json
@@ -32,9 +35,10 @@ from services.flows.definition import steps_to_react_flow
 PASSWORD = "BenchPass123!"
 OWNER_EMAIL = "bench-owner@example.com"
 MEMBER_EMAIL = "bench-member@example.com"
-PROJECT_SIZES = {"main": 1_000, "one": 1, "p100": 100, "p10k": 10_000, "p100k": 100_000}
+PROJECT_SIZES = {"main": 1_000, "one": 1, "p50": 50, "p100": 100, "p10k": 10_000, "p100k": 100_000}
 FOLDERS_PER_PROJECT = 5
 CHUNK = 2_000
+STEPS = 3
 EPOCH = datetime(2024, 1, 1, 8, 0, 0)
 
 
@@ -80,7 +84,7 @@ def bcrypt_hash(password: str) -> str:
 
 
 def step(rng: random.Random, index: int) -> dict[str, Any]:
-    method = rng.choice(("GET", "POST", "PUT", "DELETE"))
+    method = ("POST", "GET", "PUT")[index % 3]  # two bodies per three-step flow
     resource = rng.choice(("users", "orders", "products", "invoices", "sessions"))
     body = None
     if method in ("POST", "PUT"):
@@ -103,7 +107,7 @@ def step(rng: random.Random, index: int) -> dict[str, Any]:
 
 
 def flow_blobs(rng: random.Random) -> tuple[str, str, str]:
-    steps = [step(rng, i) for i in range(rng.randint(2, 5))]
+    steps = [step(rng, i) for i in range(STEPS)]
     flow_data = {
         "version": "1.0",
         "steps": steps,

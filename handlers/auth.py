@@ -29,11 +29,13 @@ from schemas.auth import (
     ChangePasswordIn,
     ForgotPasswordIn,
     LoginIn,
+    LoginOut,
     LogoutIn,
     RefreshIn,
     RegisterIn,
     ResetPasswordIn,
 )
+from services import mcp_tokens
 from services.accounts import PROFILE_AUTH, load_user, user_object
 from services.credentials import find_user_by_email, password_login, stamp_login
 
@@ -44,9 +46,6 @@ LOGOUT_ALL_AUTH = AuthPolicy(
     invalid="Invalid access token",
 )
 RESET_TOKEN_TTL = timedelta(hours=1)
-# The reset token is echoed only when APP_ENV says "development" explicitly, as in legacy (which
-# read the real process environment): an unset APP_ENV must not hand tokens to anyone (B.1 S3).
-DEVELOPMENT_ENVS = ("development",)
 REGISTERED = "User registered successfully"
 LOGGED_OUT = "Logout successful"
 LOGGED_OUT_EVERYWHERE = "Logged out from all devices"
@@ -75,10 +74,9 @@ def start_session(user: User) -> dict[str, Any]:
     return pair
 
 
-def end_all_sessions(user_id: str, **changes: Any) -> int:
-    """Bump token_version once (atomically), apply `changes`, drop every refresh token.
-
-    Returns the new token_version.
+def end_all_sessions(call: Call, user_id: str, **changes: Any) -> int:
+    """Bump token_version once (atomically), apply `changes`, drop every refresh token and
+    revoke every MCP token the user minted (audited). Returns the new token_version.
     """
     db.session.execute(
         update(USERS)
@@ -90,6 +88,7 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
         .where(REFRESH_TOKENS.c.user_id == user_id, REFRESH_TOKENS.c.is_active == 1)
         .values(is_active=0)
     )
+    mcp_tokens.revoke_where(call, mcp_tokens.minted_by(user_id), "sessions_ended")
     query = select(USERS.c.token_version).where(USERS.c.id == user_id)
     return db.session.execute(query).scalar_one()
 
@@ -97,7 +96,15 @@ def end_all_sessions(user_id: str, **changes: Any) -> int:
 # --- login, register, logout -----------------------------------------------------------------
 
 
-@action("/login", methods=("POST",), acts=("login",), schema=LoginIn, summary="Log in")
+@action(
+    "/login",
+    methods=("POST",),
+    acts=("login",),
+    schema=LoginIn,
+    summary="Log in",
+    out=LoginOut,
+    errors=(401, 403, 429),
+)
 def login(call: Call) -> Reply:
     data = call.body()
     user = password_login(call, data["email"], data["password"])
@@ -137,6 +144,7 @@ def create_user(email: str, name: str, password: str) -> User:
     acts=("register",),
     schema=RegisterIn,
     summary="Create an account (also logs in: the web app expects the tokens)",
+    errors=(409,),
 )
 def register(call: Call) -> Reply:
     data = call.body()
@@ -173,7 +181,7 @@ def logout(call: Call) -> Reply:
     summary="Revoke every token of the caller",
 )
 def logout_all(call: Call) -> Reply:
-    end_all_sessions(call.user.user_id)
+    end_all_sessions(call, call.user.user_id)
     return Reply({"message": LOGGED_OUT_EVERYWHERE}, LOGGED_OUT_EVERYWHERE)
 
 
@@ -218,6 +226,7 @@ def refreshing_user(claims: dict[str, Any]) -> User:
     acts=("refresh",),
     schema=RefreshIn,
     summary="Trade a refresh token (one use) for a new token pair",
+    errors=(401,),
 )
 def refresh(call: Call) -> Reply:
     token = call.body()["refresh_token"]
@@ -251,7 +260,7 @@ def change_password(call: Call) -> Reply:
         unchanged = {"requires_reauth": False, "password_changed": False}
         return Reply({"message": PASSWORD_CHANGED, **unchanged}, PASSWORD_CHANGED)
     validators.new_password(new)
-    version = end_all_sessions(user.id, password_hash=hash_password(new), updated_at=now())
+    version = end_all_sessions(call, user.id, password_hash=hash_password(new), updated_at=now())
     body = {
         "message": PASSWORD_CHANGED,
         "requires_reauth": True,
@@ -262,8 +271,10 @@ def change_password(call: Call) -> Reply:
     return Reply(body, PASSWORD_CHANGED)
 
 
-def is_development() -> bool:
-    return current_app.config.get("APP_ENV", "") in DEVELOPMENT_ENVS
+def echoes_reset_token() -> bool:
+    """Only the test suite's configuration sets this; no environment variable can (an echoed
+    token is an account takeover for whoever asks)."""
+    return bool(current_app.config.get("RESET_TOKEN_IN_RESPONSE"))
 
 
 def issue_reset_token(user_id: str) -> tuple[str, datetime]:
@@ -282,14 +293,14 @@ def issue_reset_token(user_id: str) -> tuple[str, datetime]:
     methods=("POST",),
     acts=("forgot-password",),
     schema=ForgotPasswordIn,
-    summary="Start a password reset (the token is shown only in development)",
+    summary="Start a password reset",
 )
 def forgot_password(call: Call) -> Reply:
     user = find_user_by_email(call.body()["email"])
     body: dict[str, Any] = {"message": RESET_SENT}
     if user is not None and user.is_active:
         token, expires = issue_reset_token(user.id)
-        if is_development():
+        if echoes_reset_token():
             body = {
                 "message": "Password reset token generated (development mode)",
                 "reset_token": token,
@@ -328,5 +339,6 @@ def reset_password(call: Call) -> Reply:
     )
     if claimed.rowcount != 1:  # a concurrent reset used the token first
         raise BadRequest("Invalid or expired reset token")
-    end_all_sessions(user.id, password_hash=hash_password(data["new_password"]), updated_at=now())
+    new_password = hash_password(data["new_password"])
+    end_all_sessions(call, user.id, password_hash=new_password, updated_at=now())
     return Reply({"message": RESET_DONE}, "Password reset successfully")

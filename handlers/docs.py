@@ -10,7 +10,7 @@ from backend.core.call import Call, Raw
 from backend.core.errors import NotFound
 from backend.core.registry import action
 from backend.ops import openapi
-from schemas.base import OPENAPI_TYPES
+from schemas.queries import OPENAPI_TYPES
 
 ASSETS = {
     "swagger-ui-bundle.js": "application/javascript; charset=utf-8",

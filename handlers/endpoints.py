@@ -15,9 +15,16 @@ from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FOLDERS, Endpoint, Folder
-from schemas.endpoints import EndpointCreateIn, EndpointUpdateIn
+from schemas.endpoints import (
+    EndpointCreateIn,
+    EndpointDetailOut,
+    EndpointGroupOut,
+    EndpointOut,
+    EndpointUpdateIn,
+)
+from schemas.queries import PageQuery, load_query
 from services.folders import SHARE_LOCK, folder_in_project, load_folder
-from services.paging import LIST_LIMIT, newest_first
+from services.paging import LIST_LIMIT, Page, newest_first, page_of
 
 FOLDER_ENDPOINTS_ACTS = ("endpoints", "endpoint_create", "endpoints_list")
 ENDPOINT_ACTS = ("endpoint", "endpoint_update", "endpoint_delete", "endpoint_detail")
@@ -64,6 +71,7 @@ def folder_endpoints(call: Call) -> Reply:
     acts=FOLDER_ENDPOINTS_ACTS,
     auth=ANY_TOKEN,
     summary="List endpoints for a folder",
+    out=EndpointOut(many=True),
 )
 def endpoints_list(call: Call) -> Reply:
     return folder_endpoints(call)
@@ -75,6 +83,7 @@ def endpoints_list(call: Call) -> Reply:
     acts=("endpoint_list",),
     auth=ANY_TOKEN,
     summary="List endpoints for a folder (alias)",
+    out=EndpointOut(many=True),
 )
 def endpoint_list(call: Call) -> Reply:
     return folder_endpoints(call)
@@ -86,6 +95,7 @@ def endpoint_list(call: Call) -> Reply:
     acts=("project_endpoints",),
     auth=ANY_TOKEN,
     summary="List all endpoints in a project",
+    out=EndpointOut(many=True),
 )
 def project_endpoints(call: Call) -> Reply:
     require_access(call, call.args["id"])
@@ -97,9 +107,10 @@ def project_endpoints(call: Call) -> Reply:
     return Reply(newest_endpoints(query), "Endpoints fetched")
 
 
-def grouped_query(project_id: str) -> Select[Any]:
-    """Folder name ASC, then newest endpoint first; no limit (legacy)."""
-    return (
+def grouped_query(project_id: str, page: Page) -> Select[Any]:
+    """Folder name ASC, then newest endpoint first; one page of endpoints (the legacy had no
+    cap: a big project answered tens of megabytes)."""
+    statement = (
         select(ENDPOINTS, FOLDERS.c.name.label("folder_name"))
         .join(FOLDERS, FOLDERS.c.id == ENDPOINTS.c.folder_id)
         .where(FOLDERS.c.project_id == project_id)
@@ -110,6 +121,7 @@ def grouped_query(project_id: str) -> Select[Any]:
             ENDPOINTS.c.id.desc(),
         )
     )
+    return page.apply(statement)
 
 
 @action(
@@ -117,12 +129,15 @@ def grouped_query(project_id: str) -> Select[Any]:
     methods=("GET",),
     acts=("project_endpoints_grouped",),
     auth=ANY_TOKEN,
-    summary="List endpoints grouped by folder",
+    summary="List endpoints grouped by folder (at most 100 endpoints per answer; limit/offset "
+    "page through them)",
+    out=EndpointGroupOut(many=True),
 )
 def project_endpoints_grouped(call: Call) -> Reply:
     require_access(call, call.args["id"])
+    statement = grouped_query(call.args["id"], page_of(load_query(PageQuery, call)))
     groups: dict[str, dict[str, Any]] = {}
-    for row in db.session.execute(grouped_query(call.args["id"])).mappings():
+    for row in db.session.execute(statement).mappings():
         group = groups.setdefault(
             row["folder_id"],
             {"folder_id": row["folder_id"], "folder_name": row["folder_name"], "endpoints": []},
@@ -146,6 +161,7 @@ def endpoint_detail_reply(call: Call) -> Reply:
     acts=ENDPOINT_ACTS,
     auth=ANY_TOKEN,
     summary="Get endpoint detail",
+    out=EndpointDetailOut,
 )
 def endpoint_detail(call: Call) -> Reply:
     return endpoint_detail_reply(call)
@@ -157,6 +173,7 @@ def endpoint_detail(call: Call) -> Reply:
     acts=("endpoint_get",),
     auth=ANY_TOKEN,
     summary="Get endpoint detail (alias)",
+    out=EndpointDetailOut,
 )
 def endpoint_get(call: Call) -> Reply:
     return endpoint_detail_reply(call)
@@ -169,6 +186,7 @@ def endpoint_get(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=EndpointCreateIn,
     summary="Create endpoint for a folder",
+    out=EndpointOut,
 )
 def endpoint_create(call: Call) -> Reply:
     folder, data, stamp = load_folder(call, call.args["id"], lock=SHARE_LOCK), call.body(), now()

@@ -21,7 +21,7 @@ from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENVIRONMENTS
-from schemas.environments import EnvironmentCreateIn, EnvironmentUpdateIn
+from schemas.environments import EnvironmentCreateIn, EnvironmentOut, EnvironmentUpdateIn
 from services.environments import environment_rows
 from services.projects import lock_project
 
@@ -100,7 +100,8 @@ def promote_oldest(project_id: str, stamp: Any) -> None:
     methods=("GET",),
     acts=LIST_ACTS,
     auth=ANY_TOKEN,
-    summary="List environments for a project",
+    summary="List environments for a project (default first, then oldest; at most 100)",
+    out=EnvironmentOut(many=True),
 )
 def environments_list(call: Call) -> Reply:
     require_access(call, call.args["id"])
@@ -114,6 +115,7 @@ def environments_list(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=EnvironmentCreateIn,
     summary="Create environment for a project",
+    out=EnvironmentOut,
 )
 def environment_create(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -134,6 +136,7 @@ def environment_create(call: Call) -> Reply:
     acts=DETAIL_ACTS,
     auth=ANY_TOKEN,
     summary="Get environment detail",
+    out=EnvironmentOut,
 )
 def environment_detail(call: Call) -> Reply:
     return Reply(row_dict(ENVIRONMENTS, readable_environment(call)), "Environment detail")

@@ -22,7 +22,7 @@ from backend.legacy.ids import execution_id
 from backend.legacy.php import php_json
 from backend.legacy.wire import format_datetime, row_dict
 from backend.models import EXECUTIONS
-from schemas.executions import FinishIn
+from schemas.executions import ExecutionOut, ExecutionStartOut, FinishIn
 from schemas.queries import ExecutionListQuery, load_query
 from services.flows.status import load_flow, load_for_change, lock_flow
 from services.paging import page_of
@@ -100,6 +100,8 @@ def started(flow: dict[str, Any], ident: str, stamp: datetime) -> dict[str, Any]
     acts=("flow_execute",),
     auth=ANY_TOKEN,
     summary="Execute flow (legacy route: registers a running execution)",
+    out=ExecutionStartOut,
+    errors=(400,),  # the flow is not active
 )
 def flow_execute(call: Call) -> Reply:
     return Reply(register(call, call.args["id"]), STARTED)
@@ -111,6 +113,8 @@ def flow_execute(call: Call) -> Reply:
     acts=("flow_execute",),
     auth=ANY_TOKEN,
     summary="Start an execution of an active flow",
+    out=ExecutionStartOut,
+    errors=(400,),  # the flow is not active
 )
 def flow_execute_start(call: Call) -> Reply:
     return Reply(register(call, call.args["id"]), STARTED, 201)
@@ -189,6 +193,8 @@ def flow_execution_finish(call: Call) -> Reply:
     acts=("flow_executions",),
     auth=ANY_TOKEN,
     summary="Executions of a flow, newest first",
+    out=ExecutionOut(many=True),
+    query_schemas=(ExecutionListQuery,),
 )
 def flow_executions(call: Call) -> Reply:
     flow = load_flow(call, call.args["id"])

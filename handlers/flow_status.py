@@ -4,7 +4,8 @@ from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN
 from backend.core.call import Call, Reply
 from backend.core.registry import action
-from schemas.flow_status import ReasonIn, SetActiveIn
+from schemas.flow_status import ReasonIn, SetActiveIn, StatusChangeOut
+from schemas.flows import FlowListItemOut, FlowRowOut
 from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, PageQuery, load_query
 from services.flows import history, listing, status
 from services.paging import page_of
@@ -17,6 +18,7 @@ from services.paging import page_of
     auth=ANY_TOKEN,
     schema=ReasonIn,
     summary="Toggle flow active status",
+    out=FlowRowOut,
 )
 def flow_toggle_active(call: Call) -> Reply:
     flow = status.toggle(call, call.args["id"])
@@ -30,6 +32,7 @@ def flow_toggle_active(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=ReasonIn,
     summary="Activate flow (validates its definition first)",
+    out=FlowRowOut,
 )
 def flow_activate(call: Call) -> Reply:
     flow = status.set_active(call, call.args["id"], 1, via="flow_activate")
@@ -43,6 +46,7 @@ def flow_activate(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=ReasonIn,
     summary="Deactivate flow",
+    out=FlowRowOut,
 )
 def flow_deactivate(call: Call) -> Reply:
     flow = status.set_active(call, call.args["id"], 0, via="flow_deactivate")
@@ -55,6 +59,7 @@ def flow_deactivate(call: Call) -> Reply:
     auth=ANY_TOKEN,
     summary="List active flows for a project (filters: as the flows list)",
     query=FLOW_LIST_PARAMETERS,
+    out=FlowListItemOut(many=True),
 )
 def flows_active(call: Call) -> Reply:
     require_access(call, call.args["id"])
@@ -82,6 +87,8 @@ def flows_set_active(call: Call) -> Reply:
     acts=("flow_status_history",),
     auth=ANY_TOKEN,
     summary="Status changes of a flow, newest first",
+    out=StatusChangeOut(many=True),
+    query_schemas=(PageQuery,),
 )
 def flow_status_history(call: Call) -> Reply:
     flow = status.load_flow(call, call.args["id"])

@@ -8,18 +8,24 @@ audit row and answers 409 while the flow is being executed.
 import json
 from typing import Any
 
-from sqlalchemy import delete
-
 from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN
 from backend.core.call import Call, Reply
 from backend.core.errors import Conflict
 from backend.core.registry import action
-from backend.db import db
 from backend.legacy.wire import row_dict
 from backend.models import FLOWS
-from schemas.flows import FlowCreateIn, FlowDuplicateIn, FlowUpdateIn
+from schemas.flows import (
+    FlowCreateIn,
+    FlowDuplicateIn,
+    FlowListItemOut,
+    FlowOut,
+    FlowRowOut,
+    FlowUiOut,
+    FlowUpdateIn,
+)
 from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, load_query
+from services.cascades import delete_flows
 from services.flows import definition, listing, status, writes
 
 PROJECT_FLOWS_ACTS = ("flows", "flow_list", "flows_list", "flow_create")
@@ -63,6 +69,7 @@ def ui_row(row: dict[str, Any]) -> dict[str, Any]:
     auth=ANY_TOKEN,
     summary="List flows for a project (filters: is_active, status, folder_id, limit, offset)",
     query=FLOW_LIST_PARAMETERS,
+    out=FlowListItemOut(many=True),
 )
 def flow_list(call: Call) -> Reply:
     require_access(call, call.args["id"])
@@ -70,7 +77,14 @@ def flow_list(call: Call) -> Reply:
     return Reply(listing.list_flows(call.args["id"], query), "Flows fetched")
 
 
-@action("/flow/<id>", methods=("GET",), acts=FLOW_ACTS, auth=ANY_TOKEN, summary="Flow detail")
+@action(
+    "/flow/<id>",
+    methods=("GET",),
+    acts=FLOW_ACTS,
+    auth=ANY_TOKEN,
+    summary="Flow detail",
+    out=FlowOut,
+)
 def flow_get(call: Call) -> Reply:
     row = status.load_flow(call, call.args["id"], folder_name=True)
     return Reply({**row_dict(FLOWS, row), "folder_name": row["folder_name"]}, "Flow detail")
@@ -82,6 +96,7 @@ def flow_get(call: Call) -> Reply:
     acts=UI_ACTS,
     auth=ANY_TOKEN,
     summary="Flow detail for the UI (React Flow format)",
+    out=FlowUiOut,
 )
 def flow_detail_ui(call: Call) -> Reply:
     flow = status.load_flow(call, call.args["id"], folder_name=True)
@@ -98,6 +113,7 @@ def flow_detail_ui(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=FlowCreateIn,
     summary="Create flow for a project",
+    out=FlowRowOut,
 )
 def flow_create(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -112,6 +128,7 @@ def flow_create(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=FlowUpdateIn,
     summary="Update flow (any of name, description, folder_id, flow_data, flow_inputs, is_active)",
+    out=FlowRowOut,
 )
 def flow_update(call: Call) -> Reply:
     row = status.load_for_change(call, call.args["id"])
@@ -131,12 +148,18 @@ def flow_update_ui(call: Call) -> Reply:
     return Reply(writes.update_flow_ui(call, row, call.body()), "Flow updated")
 
 
-@action("/flow/<id>", methods=("DELETE",), acts=FLOW_ACTS, auth=ANY_TOKEN, summary="Delete flow")
+@action(
+    "/flow/<id>",
+    methods=("DELETE",),
+    acts=FLOW_ACTS,
+    auth=ANY_TOKEN,
+    summary="Delete flow (409 while it is being executed; audited)",
+)
 def flow_delete(call: Call) -> Reply:
     row, live = status.lock_for_change(call, call.args["id"])
     if live:
         raise Conflict(DELETE_CONFLICT)
-    db.session.execute(delete(FLOWS).where(FLOWS.c.id == row["id"]))
+    delete_flows(call, [row], via="flow_delete", project_stays=True)
     return Reply({"id": row["id"]}, "Flow deleted")
 
 
@@ -147,6 +170,7 @@ def flow_delete(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=FlowDuplicateIn,
     summary="Duplicate a flow (inactive copy, created by the caller)",
+    out=FlowRowOut,
 )
 def flow_duplicate(call: Call) -> Reply:
     source = status.load_flow(call, call.args["id"])

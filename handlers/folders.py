@@ -15,8 +15,9 @@ from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENDPOINTS, FLOWS, FOLDERS, Endpoint, Folder
-from schemas.folders import FolderCreateIn, FolderUpdateIn
+from schemas.folders import FolderCreateIn, FolderListItemOut, FolderOut, FolderUpdateIn
 from schemas.queries import FolderListQuery, load_query
+from services.cascades import remove_flows
 from services.folders import folder_in_project, load_folder
 from services.paging import LIST_LIMIT, newest_first
 from services.projects import lock_project
@@ -24,6 +25,7 @@ from services.projects import lock_project
 PROJECT_FOLDERS_ACTS = ("project_folders", "folders_list", "folder_create")
 FOLDER_ACTS = ("folder", "folder_detail", "folder_update", "folder_delete")
 DUPLICATE_FOLDER = "A folder with this name already exists in this project"
+DELETE_CONFLICT = "Cannot delete folder: a flow in it is currently being executed"
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -48,6 +50,8 @@ def folder_list_query(project_id: str, parent_id: str | None) -> Select[Any]:
     acts=PROJECT_FOLDERS_ACTS,
     auth=ANY_TOKEN,
     summary="List folders for a project (optional parent_id filter)",
+    out=FolderListItemOut(many=True),
+    query_schemas=(FolderListQuery,),
 )
 def folders_list(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -67,6 +71,7 @@ def folders_list(call: Call) -> Reply:
     acts=FOLDER_ACTS,
     auth=ANY_TOKEN,
     summary="Get folder detail",
+    out=FolderOut,
 )
 def folder_detail(call: Call) -> Reply:
     return Reply(row_dict(FOLDERS, load_folder(call, call.args["id"])), "Folder detail")
@@ -144,6 +149,7 @@ def new_folder(call: Call, project_id: str, parent_id: str | None) -> Folder:
     auth=ANY_TOKEN,
     schema=FolderCreateIn,
     summary="Create folder for a project",
+    out=FolderOut,
 )
 def folder_create(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -210,16 +216,23 @@ def subtree_ids(folder: Folder) -> list[str]:
     methods=("DELETE",),
     acts=FOLDER_ACTS,
     auth=ANY_TOKEN,
-    summary="Delete folder with its subfolders, their endpoints and flows",
+    summary="Delete folder with its subfolders, their endpoints and flows (409 while one of those "
+    "flows is being executed; each flow removed is audited)",
 )
 def folder_delete(call: Call) -> Reply:
     """Explicit deletes rather than FK cascades: no InnoDB cascade-depth limit, cycle-safe."""
     folder = load_folder(call, call.args["id"], lock=True)
     ids = subtree_ids(folder)
+    remove_flows(
+        call,
+        FLOWS.c.folder_id.in_(ids),
+        via="folder_delete",
+        conflict=DELETE_CONFLICT,
+        project_stays=True,
+    )
     # Detaching first leaves no folder row pointing at one being deleted (also cycles, or a
     # legacy child filed under another project, which is kept at its project's root).
     db.session.execute(update(FOLDERS).where(FOLDERS.c.parent_id.in_(ids)).values(parent_id=None))
-    db.session.execute(delete(FLOWS).where(FLOWS.c.folder_id.in_(ids)))
     db.session.execute(delete(ENDPOINTS).where(ENDPOINTS.c.folder_id.in_(ids)))
     db.session.execute(delete(FOLDERS).where(FOLDERS.c.id.in_(ids)))
     return Reply({"id": folder.id}, "Folder deleted successfully")

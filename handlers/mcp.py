@@ -1,4 +1,5 @@
-"""MCP acts: mint a project token with its client config, validate a token, the token's project."""
+"""MCP acts: mint a project token with its client config, validate a token, the token's project,
+and the token lifecycle: list a project's tokens, revoke one, the owner's minting policy."""
 
 import json
 from typing import Any
@@ -7,7 +8,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from backend.auth.access import require_access
-from backend.auth.callers import ANY_TOKEN, AuthPolicy, authenticate
+from backend.auth.callers import ANY_TOKEN, STRICT, AuthPolicy, authenticate
 from backend.auth.tokens import AuthFailure
 from backend.core.call import Call, Caller, Reply
 from backend.core.errors import BadRequest, NotAuthenticated, NotFound
@@ -16,9 +17,12 @@ from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.wire import row_dict
 from backend.models import PROJECTS, McpClientToken
-from services.credentials import issue_mcp_token
+from schemas.mcp import McpTokenPolicyIn
+from schemas.queries import McpConfigQuery, PageQuery, load_query
+from services import mcp_tokens
 from services.environments import environment_rows
-from services.projects import fetch_project, project_detail_data
+from services.paging import page_of
+from services.projects import fetch_project, project_detail_data, require_owner
 
 # Legacy mode L: a JWT only (header, `?token=` or form field), one wording for every failure.
 CONFIG_AUTH = AuthPolicy(
@@ -26,6 +30,7 @@ CONFIG_AUTH = AuthPolicy(
 )
 API_PATH = "/gassapi2/backend/"
 VALIDATE_ACTS = ("mcp_validate", "validate_token")
+TOKENS_ACTS = ("mcp_tokens", "mcp_token_policy")
 
 
 def api_base_url(app_url: str) -> str:
@@ -60,17 +65,19 @@ def config_environment(env: dict[str, Any]) -> dict[str, Any]:
     methods=("POST",),
     acts=("mcp_generate_config",),
     auth=CONFIG_AUTH,
-    summary="Generate MCP config for project",
+    summary="Generate MCP config for project (a new token acting as the caller; optional "
+    "?expires_in_days=N; members only if the owner allows it)",
 )
 def mcp_generate_config(call: Call) -> Reply:
     project_id = call.args["id"]
     require_access(call, project_id, NotFound("Project not found"))
+    expires_at = mcp_tokens.expiry(load_query(McpConfigQuery, call)["expires_in_days"])
     config = {
         "name": fetch_project(project_id)["name"],
         "project_id": project_id,
         "api_base_url": api_base_url(current_app.config["APP_URL"]),
         "mcp_validate_endpoint": "/mcp/validate",
-        "token": issue_mcp_token(project_id, call.user.user_id),
+        "token": mcp_tokens.mint(call, project_id, expires_at),
         "environments": [config_environment(env) for env in environment_rows(project_id)],
     }
     return Reply(config, "MCP config generated", 201)
@@ -115,7 +122,13 @@ def validation(token: str | None) -> Reply:
     )
 
 
-@action("/mcp/validate", methods=("GET",), acts=VALIDATE_ACTS, summary="Validate MCP token")
+@action(
+    "/mcp/validate",
+    methods=("GET",),
+    acts=VALIDATE_ACTS,
+    summary="Validate MCP token",
+    errors=(401,),
+)
 def mcp_validate(call: Call) -> Reply:
     """Token from `Authorization: Bearer`, else `?token=`."""
     return validation(call.token or call.query.get("token"))
@@ -127,6 +140,7 @@ def mcp_validate(call: Call) -> Reply:
     acts=VALIDATE_ACTS,
     reads_body=True,
     summary="Validate MCP token (mcp2 validate_token; the token may be in the JSON body)",
+    errors=(401,),
 )
 def mcp_validate_post(call: Call) -> Reply:
     return validation(call.token or call.query.get("token") or body_token(call))
@@ -143,6 +157,7 @@ def body_token(call: Call) -> str | None:
     acts=("current_project",),
     auth=ANY_TOKEN,
     summary="The project of the calling MCP token",
+    errors=(400,),
 )
 def current_project(call: Call) -> Reply:
     if call.user.mcp_project_id is None:
@@ -150,3 +165,48 @@ def current_project(call: Call) -> Reply:
             "current_project needs a project MCP token; with a JWT use ?act=project&id=ID"
         )
     return Reply(project_detail_data(call.user.mcp_project_id), "Project detail")
+
+
+# --- token lifecycle ------------------------------------------------------------------------
+
+
+@action(
+    "/project/<id>/mcp-tokens",
+    methods=("GET",),
+    acts=TOKENS_ACTS,
+    auth=STRICT,
+    summary="List a project's MCP tokens, never their secret (the owner sees all, a member their "
+    "own; newest first, at most 100, limit/offset) and the owner's minting policy",
+)
+def mcp_tokens_list(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id, NotFound("Project not found"))
+    tokens = mcp_tokens.token_rows(call, project_id, page_of(load_query(PageQuery, call)))
+    data = {**mcp_tokens.policy(project_id), "tokens": tokens}
+    return Reply(data, "MCP tokens fetched")
+
+
+@action(
+    "/project/<id>/mcp-tokens",
+    methods=("PUT",),
+    acts=TOKENS_ACTS,
+    auth=STRICT,
+    schema=McpTokenPolicyIn,
+    summary="Owner only: whether members may mint MCP tokens for the project",
+)
+def mcp_token_policy(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_owner(call, project_id)
+    allowed = call.body()["members_may_mint"]
+    return Reply(mcp_tokens.set_members_may_mint(call, project_id, allowed), "MCP token policy set")
+
+
+@action(
+    "/mcp-token/<id>",
+    methods=("DELETE",),
+    acts=("mcp_token_revoke",),
+    auth=STRICT,
+    summary="Revoke an MCP token (its project's owner or its minter; idempotent)",
+)
+def mcp_token_revoke(call: Call) -> Reply:
+    return Reply(mcp_tokens.revoke(call, call.args["id"]), "MCP token revoked")

@@ -2,7 +2,8 @@
 sends users to. Not an act: bare JSON instead of the envelope, the script's own CORS headers,
 405 for any other method, as the PHP file answered. Where the PHP file called the `login`,
 `project` and `mcp_generate_config` acts over HTTP, this logs in, checks membership and mints the
-token in-process, with the same login checks and throttle as `login`."""
+token in-process, with the same login checks and throttle as `login` and the same minting as
+`mcp_generate_config` (acting as the user who logged in, under the owner's minting policy)."""
 
 from typing import Any
 
@@ -10,14 +11,15 @@ from sqlalchemy import bindparam
 
 from backend.auth.access import member_of
 from backend.core import envelope
-from backend.core.call import Call, Raw
+from backend.core.call import Call, Caller, Raw
 from backend.core.errors import GatewayError, InvalidJson, TooManyRequests
 from backend.core.registry import script
 from backend.db import db
 from backend.legacy.php import php_truthy
 from backend.models import PROJECTS, User
 from schemas.auth import LoginIn
-from services.credentials import issue_mcp_token, password_login, stamp_login
+from services import mcp_tokens
+from services.credentials import password_login, stamp_login
 
 PATH = "/public/generate-mcp-token.php"
 CORS = {
@@ -27,6 +29,7 @@ CORS = {
 }
 REQUIRED = ("email", "password", "project_id")
 PROJECT_ACCESS_DENIED = "Project access denied"  # what `?act=project` answers, as legacy relayed
+MINT_REFUSED = "Failed to generate MCP token"  # the legacy script's words for a refused mint
 # The project's card, if the user owns it or is a member (params `user_id`, `project_id`).
 MEMBER_PROJECT_CARD = member_of(bindparam("project_id")).add_columns(
     PROJECTS.c.name, PROJECTS.c.description
@@ -34,24 +37,29 @@ MEMBER_PROJECT_CARD = member_of(bindparam("project_id")).add_columns(
 LOGIN_SCHEMA = LoginIn()
 
 
-def answer(status: int, body: dict[str, Any]) -> Raw:
-    return Raw(envelope.dumps(body), envelope.JSON_TYPE, status=status)
+def answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Raw:
+    return Raw(envelope.dumps(body), envelope.JSON_TYPE, headers=headers or {}, status=status)
 
 
-def refusal(status: int, message: str, error: str | None = None) -> Raw:
+def refusal(
+    status: int, message: str, error: str | None = None, headers: dict[str, str] | None = None
+) -> Raw:
     body: dict[str, Any] = {"success": False, "message": message}
     if error is not None:
         body["error"] = error
-    return answer(status, body)
+    return answer(status, body, headers)
 
 
 METHOD_NOT_ALLOWED = refusal(405, "Method not allowed. Use POST.")
 
 
 def login_refusal(error: GatewayError) -> Raw:
-    """401 «Login failed» with what `?act=login` would have said; 429 while throttled."""
-    status = error.status if isinstance(error, TooManyRequests) else 401
-    return refusal(status, "Login failed", envelope.wire_message(error.status, error.message))
+    """401 «Login failed» with what `?act=login` would have said; 429 (and when to retry) while
+    throttled."""
+    wording = envelope.wire_message(error.status, error.message)
+    if isinstance(error, TooManyRequests):
+        return refusal(429, "Login failed", wording, {"Retry-After": str(error.retry_after)})
+    return refusal(401, "Login failed", wording)
 
 
 def logged_in_user(call: Call, data: dict[str, Any]) -> User:
@@ -87,5 +95,10 @@ def generate_mcp_token(call: Call) -> Raw:
     if project is None:
         denied = envelope.wire_message(403, PROJECT_ACCESS_DENIED)
         return refusal(403, "Project not found or access denied", denied)
-    token = issue_mcp_token(project["id"], user.id)
+    minter = Call(user=Caller(user_id=user.id, email=user.email), client=call.client)
+    try:
+        token = mcp_tokens.mint(minter, project["id"], None)
+    except GatewayError as error:  # the owner reserved minting to themself
+        wire = envelope.wire_message(error.status, error.message)
+        return refusal(error.status, MINT_REFUSED, wire)
     return answer(201, {"project": project, "mcpClient": {"token": token}})

@@ -1,4 +1,5 @@
-"""Project acts: list, create, detail, update, delete, add member, context."""
+"""Project acts: list, create, detail, update, delete, members (list, add, remove, leave), and
+the project context."""
 
 from typing import Any
 
@@ -7,36 +8,46 @@ from sqlalchemy import delete, exists, func, insert, select, update
 from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN, OPTIONAL, STRICT
 from backend.core.call import Call, Reply
-from backend.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from backend.core.errors import BadRequest, Forbidden
 from backend.core.registry import action
 from backend.db import db
 from backend.db.integrity import execute_unique
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
-from backend.models import ENVIRONMENTS, FOLDERS, PROJECTS, AuditLog, Endpoint, ProjectMember, User
-from schemas.projects import ProjectCreateIn, ProjectMemberIn, ProjectUpdateIn
+from backend.models import (
+    ENVIRONMENTS,
+    FLOWS,
+    FOLDERS,
+    PROJECTS,
+    AuditLog,
+    Endpoint,
+    ProjectMember,
+)
+from schemas.projects import (
+    ProjectCreateIn,
+    ProjectDetailOut,
+    ProjectMemberIn,
+    ProjectOut,
+    ProjectUpdateIn,
+)
+from schemas.queries import PageQuery, load_query
+from services import audit, members
+from services.cascades import remove_flows
 from services.environments import default_environment, environment_rows
-from services.paging import LIST_LIMIT
-from services.projects import fetch_project, project_detail_data
+from services.paging import LIST_LIMIT, page_of
+from services.projects import fetch_project, project_detail_data, project_owner, require_owner
 
 DETAIL_ACTS = ("project", "project_update", "project_delete", "project_detail")
 DEFAULT_SETTINGS = '{"visibility":"private"}'
 DUPLICATE_NAME = "You already have a project with this name"
 PROJECT_ACCESS_DENIED = "Project access denied"
-
-
-def require_owner(call: Call, project_id: str) -> None:
-    """Owner-only acts lock the project row; anyone else (or no such project) gets 403."""
-    owned = select(PROJECTS.c.id).where(
-        PROJECTS.c.id == project_id, PROJECTS.c.owner_id == call.user.user_id
-    )
-    if db.session.execute(owned.with_for_update()).first() is None:
-        raise Forbidden("Access denied")
+MEMBER_ACTS = ("project_members", "project_add_member", "project_remove_member")
+DELETE_CONFLICT = "Cannot delete project: a flow in it is currently being executed"
 
 
 def folder_rows(project_id: str) -> list[dict[str, Any]]:
-    """Folders newest first, each with the number of endpoints filed in it."""
+    """Folders newest first (at most 100), each with the number of endpoints filed in it."""
     endpoints = (
         select(func.count(Endpoint.id))
         .where(Endpoint.folder_id == FOLDERS.c.id)
@@ -47,6 +58,7 @@ def folder_rows(project_id: str) -> list[dict[str, Any]]:
         select(FOLDERS, endpoints.label("endpoint_count"))
         .where(FOLDERS.c.project_id == project_id)
         .order_by(FOLDERS.c.created_at.desc(), FOLDERS.c.id.desc())
+        .limit(LIST_LIMIT)
     )
     return [
         {**row_dict(FOLDERS, row), "endpoint_count": row["endpoint_count"]}
@@ -54,7 +66,14 @@ def folder_rows(project_id: str) -> list[dict[str, Any]]:
     ]
 
 
-@action("/projects", methods=("GET",), acts=("projects",), auth=ANY_TOKEN, summary="List projects")
+@action(
+    "/projects",
+    methods=("GET",),
+    acts=("projects",),
+    auth=ANY_TOKEN,
+    summary="List projects",
+    out=ProjectOut(many=True),
+)
 def projects_list(call: Call) -> Reply:
     """Owned or joined, newest first, at most 100; an MCP token sees only its own project."""
     user_id = call.user.user_id
@@ -76,6 +95,7 @@ def projects_list(call: Call) -> Reply:
     auth=ANY_TOKEN,
     schema=ProjectCreateIn,
     summary="Create project",
+    out=ProjectOut,
 )
 def project_create(call: Call) -> Reply:
     """The project and its default `development` environment, in one transaction."""
@@ -104,6 +124,7 @@ def project_create(call: Call) -> Reply:
     acts=DETAIL_ACTS,
     auth=OPTIONAL,
     summary="Get project by ID",
+    out=ProjectDetailOut,
 )
 def project_detail(call: Call) -> Reply:
     """No token, a bad token, no access and no such project all answer the legacy 403."""
@@ -118,6 +139,7 @@ def project_detail(call: Call) -> Reply:
     auth=STRICT,
     schema=ProjectUpdateIn,
     summary="Update project",
+    out=ProjectOut,
 )
 def project_update(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -135,51 +157,107 @@ def project_update(call: Call) -> Reply:
     methods=("DELETE",),
     acts=DETAIL_ACTS,
     auth=STRICT,
-    summary="Delete project",
+    summary="Delete project (409 while one of its flows is being executed; each flow removed "
+    "is audited)",
 )
 def project_delete(call: Call) -> Reply:
     """Everything below the project goes by the schema's cascades; audit rows are kept."""
     project_id = call.args["id"]
     require_owner(call, project_id)
+    remove_flows(
+        call,
+        FLOWS.c.project_id == project_id,
+        via="project_delete",
+        conflict=DELETE_CONFLICT,
+        project_stays=False,
+    )
     db.session.execute(
         update(AuditLog).where(AuditLog.project_id == project_id).values(project_id=None)
+    )
+    audit.record(
+        call,
+        "project_deleted",
+        resource_type="project",
+        resource_id=project_id,
+        project_id=None,
+        category="project",
     )
     db.session.execute(delete(PROJECTS).where(PROJECTS.c.id == project_id))
     return Reply({"id": project_id}, "Project deleted successfully")
 
 
+# --- members --------------------------------------------------------------------------------
+
+
+@action(
+    "/project/<id>/members",
+    methods=("GET",),
+    acts=MEMBER_ACTS,
+    auth=STRICT,
+    summary="List a project's owner and members (at most 100, limit/offset)",
+)
+def project_members(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id, Forbidden("Access denied"))
+    page = page_of(load_query(PageQuery, call))
+    return Reply(members.member_rows(project_id, page.limit, page.offset), "Members fetched")
+
+
 @action(
     "/project/<id>/members",
     methods=("POST",),
-    acts=("project_add_member",),
+    acts=MEMBER_ACTS,
     auth=STRICT,
     schema=ProjectMemberIn,
-    summary="Add member to project",
+    summary="Add member to project (owner only; audited)",
 )
 def project_add_member(call: Call) -> Reply:
     project_id = call.args["id"]
-    require_access(call, project_id, Forbidden("Access denied"))
+    require_owner(call, project_id)
     user_id = call.body()["user_id"]
     if user_id == call.user.user_id:
         raise BadRequest()
-    check_new_member(project_id, user_id)
-    member_id, stamp = new_id("pm"), now()
-    row = {"id": member_id, "project_id": project_id, "user_id": user_id}
-    execute_unique(
-        insert(ProjectMember).values(
-            **row, invited_by=call.user.user_id, joined_at=stamp, created_at=stamp
-        ),
-        "User is already a member of this project",
-    )
-    return Reply({"member_id": member_id}, "Member added", 201)
+    return Reply({"member_id": members.add_member(call, project_id, user_id)}, "Member added", 201)
 
 
-def check_new_member(project_id: str, user_id: str) -> None:
-    if db.session.execute(select(User.id).where(User.id == user_id)).first() is None:
-        raise NotFound("User not found")
-    owner = select(PROJECTS.c.id).where(PROJECTS.c.id == project_id, PROJECTS.c.owner_id == user_id)
-    if db.session.execute(owner).first() is not None:
-        raise Conflict("User is the owner of this project")
+@action(
+    "/project/<id>/members",
+    methods=("DELETE",),
+    acts=MEMBER_ACTS,
+    auth=STRICT,
+    schema=ProjectMemberIn,
+    summary="Remove a member (owner only; a member may remove themself; audited, and their MCP "
+    "tokens for the project are revoked)",
+)
+def project_remove_member(call: Call) -> Reply:
+    project_id = call.args["id"]
+    leaving = project_owner(project_id) != call.user.user_id
+    if leaving:
+        require_access(call, project_id, Forbidden("Access denied"))
+    else:
+        require_owner(call, project_id)
+    user_id = call.body()["user_id"]
+    if leaving and user_id != call.user.user_id:
+        raise Forbidden("Access denied")
+    members.remove_member(call, project_id, user_id, leaving=leaving)
+    return Reply({"project_id": project_id, "user_id": user_id}, "Member removed")
+
+
+@action(
+    "/project/<id>/leave",
+    methods=("POST",),
+    acts=("project_leave",),
+    auth=STRICT,
+    summary="Leave a project you are a member of (audited; your MCP tokens for it are revoked)",
+)
+def project_leave(call: Call) -> Reply:
+    project_id = call.args["id"]
+    require_access(call, project_id, Forbidden("Access denied"))
+    members.remove_member(call, project_id, call.user.user_id, leaving=True)
+    return Reply({"project_id": project_id, "user_id": call.user.user_id}, "Left the project")
+
+
+# --- context --------------------------------------------------------------------------------
 
 
 @action(
@@ -187,7 +265,7 @@ def check_new_member(project_id: str, user_id: str) -> None:
     methods=("GET",),
     acts=("project_context",),
     auth=ANY_TOKEN,
-    summary="Get project context with environments and folders",
+    summary="Get project context with environments and folders (at most 100 of each)",
 )
 def project_context(call: Call) -> Reply:
     """What the MCP server's get_project_context reads: project, environments, folders, user."""

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from backend.auth.access import require_operator
+from backend.auth.access import holds_metrics_token, require_operator
 from backend.auth.callers import OPTIONAL
 from backend.core.call import Call, Raw, Reply
 from backend.core.errors import NotFound, ServiceUnavailable
@@ -18,39 +18,51 @@ from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.wire import format_datetime
 from backend.models import additive
+from backend.ops import openapi
 from backend.ops.version import __version__
 from backend.web import cutover, metrics
+from schemas.base import OPENAPI_TYPES
 
 HELP_EXAMPLES = (
     {"description": "Get API help", "url": "?act=help"},
     {"description": "Health check", "url": "?act=health"},
     {"description": "List all users", "url": "?act=users"},
     {
+        "description": "Register a user (password: 8+ characters, upper, lower and a digit)",
+        "method": "POST",
+        "url": "?act=register",
+        "body": {"email": "user@example.com", "name": "User", "password": "Password123"},
+    },
+    {
         "description": "Login user",
         "method": "POST",
         "url": "?act=login",
-        "body": {"email": "user@example.com", "password": "password123"},
+        "body": {"email": "user@example.com", "password": "Password123"},
     },
 )
 DEGRADED = "Health check: degraded, missing table {} (run init-db)"
 
 
-def help_entry(method: str, act: Action) -> dict[str, Any]:
+def help_entry(method: str, act: Action, document: dict[str, Any]) -> dict[str, Any]:
     entry = {"method": method, "path": act.template, "description": act.summary}
     if act.query:
         entry["query"] = {param["name"]: param.get("description", "") for param in act.query}
+    body = openapi.body_fields(document, act, method)
+    if body:
+        entry["body"] = body
     return {**entry, "acts": list(act.acts)}
 
 
 @cache
 def help_document() -> dict[str, Any]:
     entries = sorted(registry.actions(), key=lambda pair: METHODS.index(pair[0]))
+    document = openapi.document(OPENAPI_TYPES)
     return {
         "api_name": "GassAPI Gateway",
         "version": __version__,
         "base_url": "/gassapi2/backend/",
         "usage": "?act=endpoint_name&id={id}",
-        "endpoints": [help_entry(method, act) for method, act in entries],
+        "endpoints": [help_entry(method, act, document) for method, act in entries],
         "examples": list(HELP_EXAMPLES),
     }
 
@@ -81,12 +93,13 @@ def health(call: Call) -> Reply:
         ) from exc
     used, peak = memory()
     missing = additive.missing_now()
+    environment = current_app.config["APP_ENV"] or "unknown"  # only for the metrics scraper
     body = {
         "status": "degraded" if missing else "healthy",
         "app": "GassAPI Gateway",
         "version": __version__,
         "timestamp": format_datetime(now()),
-        "environment": current_app.config["APP_ENV"] or "unknown",
+        "environment": environment if holds_metrics_token(call) else "unknown",
         "database": "connected",
         "memory_usage": used,
         "peak_memory": peak,

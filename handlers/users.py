@@ -1,8 +1,9 @@
 """User acts: profile, users, users_stats, user, user_update, user_toggle_status, user_delete.
 
-Unlike the legacy, every one of them needs a valid access token, changing or deleting a user is
-allowed only to that user themself, and nobody deactivates their own account
-(docs/legacy-suite.md).
+Unlike the legacy, every one of them needs a valid access token, the directory (`users`,
+`users_stats`, `user`) shows only the caller and the people they share a project with
+(docs/security.md), changing or deleting a user is allowed only to that user themself, and
+nobody deactivates their own account (docs/legacy-suite.md).
 """
 
 import math
@@ -10,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import case, delete, exists, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend.auth.callers import STRICT
@@ -22,18 +23,29 @@ from backend.legacy import validators
 from backend.legacy.clock import now
 from backend.models import (
     AUDIT,
+    ENDPOINTS,
+    FLOWS,
+    FOLDERS,
     MEMBERS,
     PROJECTS,
     USERS,
-    McpClientToken,
-    Project,
-    ProjectMember,
+    TestFlow,
     User,
 )
 from schemas.queries import UserListQuery, UserPageQuery, load_query
-from schemas.users import ProfileUpdateIn, UserToggleStatusIn, UserUpdateIn
+from schemas.users import (
+    ProfileUpdateIn,
+    UserAnswerOut,
+    UserListOut,
+    UserStatsOut,
+    UserToggleStatusIn,
+    UserUpdateIn,
+)
+from services import mcp_tokens, members
 from services.accounts import PROFILE_AUTH, USER_NOT_FOUND, load_user, user_object
+from services.cascades import remove_flows
 from services.paging import LIST_LIMIT
+from services.visibility import may_see, visible_to
 
 PROFILE_ACTS = ("profile", "profile_update")
 USER_ACTS = ("user", "user_update", "user_delete")
@@ -53,22 +65,10 @@ def own_user_id(call: Call, *, from_header: bool = False, hide_strangers: bool =
     if from_header and call.token is not None and not call.token_in_header:
         raise Forbidden("CSRF token required")
     if user_id != call.user.user_id:
-        if hide_strangers and not shares_project(call.user.user_id, user_id):
+        if hide_strangers and not may_see(call.user.user_id, user_id):
             raise NotFound(USER_NOT_FOUND)
         raise Forbidden("Access denied")
     return user_id
-
-
-def in_project(user_id: str) -> Any:
-    """The enclosing project row is owned by `user_id` or has them as a member."""
-    return (Project.owner_id == user_id) | exists().where(
-        ProjectMember.project_id == Project.id, ProjectMember.user_id == user_id
-    )
-
-
-def shares_project(user_id: str, other_id: str) -> bool:
-    query = select(Project.id).where(in_project(user_id), in_project(other_id)).limit(1)
-    return db.session.execute(query).first() is not None
 
 
 def save_user(user: User, changes: Mapping[str, Any], taken: GatewayError) -> None:
@@ -99,6 +99,7 @@ def email_taken(address: str, user_id: str) -> bool:
     acts=PROFILE_ACTS,
     auth=PROFILE_AUTH,
     summary="Current user profile",
+    out=UserAnswerOut,
 )
 def profile(call: Call) -> Reply:
     return Reply(
@@ -134,24 +135,24 @@ def user_rows(query: Any) -> list[dict[str, Any]]:
     return [user_object(user) for user in db.session.execute(query).scalars()]
 
 
-def search_users(term: str, limit: int) -> dict[str, Any]:
+def search_users(seen: Any, term: str, limit: int) -> dict[str, Any]:
     pattern = like_pattern(term)
     matches = User.name.like(pattern, escape=LIKE_ESCAPE) | User.email.like(
         pattern, escape=LIKE_ESCAPE
     )
-    found = user_rows(select(User).where(User.is_active == 1, matches).limit(limit))
+    found = user_rows(select(User).where(seen, User.is_active == 1, matches).limit(limit))
     return {"users": found, "total": len(found), "search_query": term}
 
 
-def active_users(limit: int) -> dict[str, Any]:
-    found = user_rows(select(User).where(User.is_active == 1).limit(limit))
+def active_users(seen: Any, limit: int) -> dict[str, Any]:
+    found = user_rows(select(User).where(seen, User.is_active == 1).limit(limit))
     return {"users": found, "total": len(found)}
 
 
-def paginated_users(page: int, limit: int) -> dict[str, Any]:
-    newest = select(User).order_by(User.created_at.desc(), User.id.desc())
+def paginated_users(seen: Any, page: int, limit: int) -> dict[str, Any]:
+    newest = select(User).where(seen).order_by(User.created_at.desc(), User.id.desc())
     found = user_rows(newest.offset((page - 1) * limit).limit(limit))
-    total = db.session.execute(select(func.count()).select_from(User)).scalar_one()
+    total = db.session.execute(select(func.count()).select_from(User).where(seen)).scalar_one()
     pagination = {
         "page": page,
         "limit": limit,
@@ -161,21 +162,37 @@ def paginated_users(page: int, limit: int) -> dict[str, Any]:
     return {"users": found, "pagination": pagination}
 
 
-@action("/users", acts=("users",), auth=STRICT, summary="List, search or page through users")
+@action(
+    "/users",
+    acts=("users",),
+    auth=STRICT,
+    summary="List, search or page through the users you may see (yourself and the people you "
+    "share a project with; at most 100 per page)",
+    out=UserListOut,
+    query_schemas=(UserListQuery, UserPageQuery),
+)
 def users(call: Call) -> Reply:
     query = load_query(UserListQuery, call)
+    seen = visible_to(call.user.user_id)
     limit = min(query["limit"], LIST_LIMIT)
     if query["search"]:
-        return Reply(search_users(query["search"], limit))
+        return Reply(search_users(seen, query["search"], limit))
     if query["active_only"] == "true":
-        return Reply(active_users(limit))
-    return Reply(paginated_users(load_query(UserPageQuery, call)["page"], limit))
+        return Reply(active_users(seen, limit))
+    return Reply(paginated_users(seen, load_query(UserPageQuery, call)["page"], limit))
 
 
-@action("/users/stats", acts=("users_stats",), auth=STRICT, summary="Count users by status")
+@action(
+    "/users/stats",
+    acts=("users_stats",),
+    auth=STRICT,
+    summary="Count the users you may see by status",
+    out=UserStatsOut,
+)
 def users_stats(call: Call) -> Reply:
     active = func.coalesce(func.sum(case((User.is_active == 1, 1), else_=0)), 0)
-    total, active_count = db.session.execute(select(func.count(), active)).one()
+    seen = visible_to(call.user.user_id)
+    total, active_count = db.session.execute(select(func.count(), active).where(seen)).one()
     return Reply(
         {
             "total_users": int(total),
@@ -188,9 +205,16 @@ def users_stats(call: Call) -> Reply:
 # --- one user --------------------------------------------------------------------------------
 
 
-@action("/user/<id>", methods=("GET",), acts=USER_ACTS, auth=STRICT, summary="Read a user")
+@action(
+    "/user/<id>",
+    methods=("GET",),
+    acts=USER_ACTS,
+    auth=STRICT,
+    summary="Read a user you may see (404 «User not found» for anyone else)",
+    out=UserAnswerOut,
+)
 def user(call: Call) -> Reply:
-    found = load_user(validators.flexible_id(call.args["id"]))
+    found = load_user(validators.flexible_id(call.args["id"]), call.user.user_id)
     return Reply({"user": user_object(found)}, "User retrieved successfully")
 
 
@@ -236,39 +260,65 @@ def user_toggle_status(call: Call) -> Reply:
     summary="Delete your own account",
 )
 def user_delete(call: Call) -> Reply:
-    delete_account(own_user_id(call, from_header=True))
+    delete_account(call, own_user_id(call, from_header=True))
     return Reply(None, "User deleted successfully")
 
 
 # --- account deletion ------------------------------------------------------------------------
 
 
-def delete_account(user_id: str) -> None:
-    """Hard delete with the legacy cascades; RESTRICT references are detached or refused.
+DELETE_CONFLICT = "Cannot delete user: a flow of one of their projects is currently being executed"
 
-    Audit rows stay, detached from the user and from the projects deleted with them. MCP tokens
-    the user minted for, or members they invited to, other owners' projects would have to be
-    destroyed: that is refused with 409 instead.
+
+def delete_account(call: Call, user_id: str) -> None:
+    """Hard delete of the account and the projects it owns, with the legacy cascades; nothing
+    of another owner goes (409 while a flow of an owned project is being executed).
+
+    What the user created in other owners' projects (folders, endpoints, flows, test flows) and
+    the memberships they granted there pass to each project's owner; their memberships end and
+    their MCP tokens for those projects are deleted, each audited. Audit rows stay, detached
+    from the user and from the projects deleted with them.
     """
-    owned = select(Project.id).where(Project.owner_id == user_id)
-    refuse_if_others_depend(user_id, owned)
+    owned = select(PROJECTS.c.id).where(PROJECTS.c.owner_id == user_id)
+    remove_flows(
+        call,
+        FLOWS.c.project_id.in_(owned),
+        via="user_delete",
+        conflict=DELETE_CONFLICT,
+        project_stays=False,
+    )
+    hand_over(user_id, owned)
+    mcp_tokens.delete_minted_for_others(call, user_id, owned)
+    members.leave_all(call, user_id)
     db.session.execute(update(AUDIT).where(AUDIT.c.user_id == user_id).values(user_id=None))
     db.session.execute(update(AUDIT).where(AUDIT.c.project_id.in_(owned)).values(project_id=None))
-    db.session.execute(delete(MEMBERS).where(MEMBERS.c.user_id == user_id))
     db.session.execute(delete(PROJECTS).where(PROJECTS.c.owner_id == user_id))
     db.session.execute(delete(USERS).where(USERS.c.id == user_id))
 
 
-def refuse_if_others_depend(user_id: str, owned: Any) -> None:
-    tokens = select(McpClientToken.id).where(
-        McpClientToken.created_by == user_id, McpClientToken.project_id.not_in(owned)
+def hand_over(user_id: str, owned: Any) -> None:
+    """`created_by` (and `invited_by`) of the user's rows in projects they do not own become the
+    project's owner, so the legacy ON DELETE CASCADE of those keys removes nothing of theirs."""
+    for table, column in (
+        (FOLDERS, "created_by"),
+        (FLOWS, "created_by"),
+        (TestFlow.__table__, "created_by"),
+        (MEMBERS, "invited_by"),
+    ):
+        owner = select(PROJECTS.c.owner_id).where(PROJECTS.c.id == table.c.project_id)
+        db.session.execute(
+            update(table)
+            .where(table.c[column] == user_id, table.c.project_id.not_in(owned))
+            .values({column: owner.scalar_subquery()})
+        )
+    endpoint_owner = (
+        select(PROJECTS.c.owner_id)
+        .join(FOLDERS, FOLDERS.c.project_id == PROJECTS.c.id)
+        .where(FOLDERS.c.id == ENDPOINTS.c.folder_id)
     )
-    if db.session.execute(tokens.limit(1)).first() is not None:
-        raise Conflict("Cannot delete user: they created MCP tokens for projects they do not own")
-    invited = select(ProjectMember.id).where(
-        ProjectMember.invited_by == user_id,
-        ProjectMember.user_id != user_id,
-        ProjectMember.project_id.not_in(owned),
+    foreign = select(FOLDERS.c.id).where(FOLDERS.c.project_id.not_in(owned))
+    db.session.execute(
+        update(ENDPOINTS)
+        .where(ENDPOINTS.c.created_by == user_id, ENDPOINTS.c.folder_id.in_(foreign))
+        .values(created_by=endpoint_owner.scalar_subquery())
     )
-    if db.session.execute(invited.limit(1)).first() is not None:
-        raise Conflict("Cannot delete user: they invited members to projects they do not own")

@@ -8,7 +8,7 @@ from marshmallow import fields, post_load, pre_load
 
 from backend.core.errors import BadRequest
 from backend.legacy import validators
-from schemas.base import LegacySchema, Text
+from schemas.base import LegacySchema, OutSchema, Text, flag, integer, stamp, string
 
 NAME_MAX_BYTES = 100
 REFRESH_TOKEN_MIN_CHARS = 32
@@ -16,9 +16,11 @@ BASE64URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class Checked(fields.Field):
-    """A field cleaned by a legacy validator; its refusals are 400s with the legacy message."""
+    """A field cleaned by a legacy validator; its refusals are 400s with the legacy message.
+    The OpenAPI document shows it as a string unless `metadata` says otherwise."""
 
     def __init__(self, check: Callable[[Any], Any], **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"type": "string"})
         super().__init__(**kwargs)
         self.check = check
 
@@ -109,3 +111,26 @@ class ResetPasswordIn(LegacySchema):
             raise BadRequest("New password and confirmation do not match")
         validators.new_password(data["new_password"], prefix="Password")
         return data
+
+
+class UserOut(OutSchema):
+    """A `users` row without its password hash."""
+
+    id = string()
+    email = string()
+    name = string(nullable=True)
+    avatar_url = string(nullable=True)
+    is_active = flag()
+    email_verified = flag()
+    token_version = integer()
+    last_login_at = stamp(nullable=True)
+    created_at = stamp()
+    updated_at = stamp()
+
+
+class LoginOut(OutSchema):
+    access_token = string()
+    refresh_token = string()
+    token_type = string()
+    expires_in = integer()
+    user = fields.Nested(UserOut, required=True)

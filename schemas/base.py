@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from backend.core.errors import BadRequest
 from backend.legacy import php, validators
@@ -89,4 +89,42 @@ class Flag(fields.Field):
 
 
 # How the OpenAPI document shows the fields above that are not marshmallow's own.
-OPENAPI_TYPES = ((Text, "string"), (Flag, ("integer", "boolean", "string")))
+OPENAPI_TYPES = (
+    (Text, "string"),
+    (Flag, ("integer", "boolean", "string")),
+    (JsonText, ("object", "array", "string")),
+)
+
+
+class OutSchema(Schema):
+    """An answer's `data` exactly as the wire carries it (the legacy formats): every key listed is
+    sent, no other key is. The OpenAPI document shows these; the gateway does not serialise with
+    them (the rows leave through `backend.legacy.wire`)."""
+
+    class Meta:
+        unknown = RAISE
+
+
+WIRE_DATETIME = validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+
+
+def string(*, nullable: bool = False, description: str = "") -> fields.String:
+    return fields.String(required=True, allow_none=nullable, metadata={"description": description})
+
+
+def integer(*, nullable: bool = False) -> fields.Integer:
+    return fields.Integer(required=True, allow_none=nullable)
+
+
+def flag() -> fields.Integer:
+    """A TINYINT(1) column: 0 or 1."""
+    return fields.Integer(required=True, validate=validate.OneOf([0, 1]))
+
+
+def stamp(*, nullable: bool = False) -> fields.String:
+    """A DATETIME column as `YYYY-MM-DD HH:MM:SS`, APP_TIMEZONE wall-clock time."""
+    return fields.String(required=True, allow_none=nullable, validate=WIRE_DATETIME)
+
+
+def json_text(*, nullable: bool = False) -> fields.String:
+    return string(nullable=nullable, description="A JSON document encoded as a string")

@@ -2,8 +2,20 @@
 
 from typing import Any
 
+from marshmallow import fields
+
 from backend.legacy import validators
-from schemas.base import NAME_CHARS, JsonText, LegacySchema, SafeText, Text
+from schemas.base import (
+    NAME_CHARS,
+    JsonText,
+    LegacySchema,
+    OutSchema,
+    SafeText,
+    Text,
+    json_text,
+    stamp,
+    string,
+)
 
 URL_CHARS = 1024  # VARCHAR(1024)
 PURPOSE_CHARS = 250  # VARCHAR(250)
@@ -46,3 +58,32 @@ class EndpointCreateIn(EndpointUpdateIn):
         exclude = ("folder_id",)
 
     required_fields = ("name", "method", "url")
+
+
+class EndpointOut(OutSchema):
+    id = string()
+    name = string()
+    method = string()
+    url = string()
+    description = string(nullable=True)
+    purpose = string(nullable=True)
+    headers = json_text(nullable=True)
+    body = string(nullable=True)
+    folder_id = string()
+    created_by = string()
+    created_at = stamp()
+    updated_at = stamp()
+    request_params = json_text(nullable=True)
+    response_schema = json_text(nullable=True)
+    header_docs = json_text(nullable=True)
+
+
+class EndpointDetailOut(EndpointOut):
+    folder_name = string()
+    project_id = string()
+
+
+class EndpointGroupOut(OutSchema):
+    folder_id = string()
+    folder_name = string()
+    endpoints = fields.List(fields.Nested(EndpointOut), required=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import post_load
 
-from schemas.base import JsonText, LegacySchema, SafeText
+from schemas.base import JsonText, LegacySchema, OutSchema, SafeText, flag, json_text, stamp, string
 from schemas.projects import NAME_BYTES, StrictFlag, refuse_blank
 
 EMPTY_VARIABLES = "{}"
@@ -63,3 +63,14 @@ class EnvironmentUpdateIn(LegacySchema):
         refuse_blank(data, "name", BLANK_NAME)
         default_variables(data)
         return data
+
+
+class EnvironmentOut(OutSchema):
+    id = string()
+    project_id = string()
+    name = string()
+    description = string(nullable=True)
+    variables = json_text(nullable=True)
+    is_default = flag()
+    created_at = stamp()
+    updated_at = stamp()

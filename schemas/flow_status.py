@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from schemas.base import LegacySchema, Text
+from schemas.base import LegacySchema, OutSchema, Text, integer, stamp, string
 
 MAX_BATCH = 100
 
@@ -33,3 +33,19 @@ class SetActiveIn(ReasonIn):
         validate=[validate.Length(min=1, max=MAX_BATCH), distinct],
     )
     is_active = fields.Boolean(required=True, truthy={True}, falsy={False})
+
+
+class StatusChangeOut(OutSchema):
+    """One entry of a flow's status history (newest first)."""
+
+    event_type = string()
+    flow_id = string()
+    old_status = integer(nullable=True)
+    new_status = integer(nullable=True)
+    changed_by = string(nullable=True)
+    timestamp = string(description="ISO 8601 UTC, e.g. 2025-10-25T12:00:00Z")
+    ip_address = string(nullable=True)
+    changed_at = stamp()
+    user_id = string(nullable=True)
+    action = string(nullable=True)
+    reason = string(nullable=True)

@@ -1,6 +1,19 @@
 """Input schemas of the folder acts."""
 
-from schemas.base import NAME_CHARS, Flag, JsonText, LegacySchema, SafeText, Text
+from schemas.base import (
+    NAME_CHARS,
+    Flag,
+    JsonText,
+    LegacySchema,
+    OutSchema,
+    SafeText,
+    Text,
+    flag,
+    integer,
+    json_text,
+    stamp,
+    string,
+)
 
 
 class FolderUpdateIn(LegacySchema):
@@ -16,3 +29,21 @@ class FolderUpdateIn(LegacySchema):
 
 class FolderCreateIn(FolderUpdateIn):
     required_fields = ("name",)
+
+
+class FolderOut(OutSchema):
+    id = string()
+    name = string()
+    description = string(nullable=True)
+    project_id = string()
+    parent_id = string(nullable=True)
+    headers = json_text(nullable=True)
+    variables = json_text(nullable=True)
+    is_default = flag()
+    created_by = string()
+    created_at = stamp()
+    updated_at = stamp()
+
+
+class FolderListItemOut(FolderOut):
+    endpoint_count = integer()

@@ -6,7 +6,18 @@ from marshmallow import post_load
 
 from backend.core.errors import BadRequest
 from backend.legacy import php
-from schemas.base import Flag, LegacySchema, SafeText, Text
+from schemas.base import (
+    Flag,
+    LegacySchema,
+    OutSchema,
+    SafeText,
+    Text,
+    flag,
+    integer,
+    json_text,
+    stamp,
+    string,
+)
 
 NAME_BYTES = 255  # the VARCHAR(255) column: longer names are a clear 400, not a database 500
 
@@ -56,3 +67,20 @@ class ProjectMemberIn(LegacySchema):
     required_fields = ("user_id",)
 
     user_id = Text()
+
+
+class ProjectOut(OutSchema):
+    id = string()
+    name = string()
+    description = string(nullable=True)
+    owner_id = string()
+    api_key = string(nullable=True)
+    is_public = flag()
+    settings = json_text(nullable=True)
+    last_sync_at = stamp(nullable=True)
+    created_at = stamp()
+    updated_at = stamp()
+
+
+class ProjectDetailOut(ProjectOut):
+    member_count = integer()

@@ -14,6 +14,7 @@ from backend.core.call import Call
 from backend.core.errors import BadRequest
 from backend.core.registry import schema_instance
 from backend.legacy.validators import label
+from schemas import base
 from schemas.base import LegacySchema
 
 NOT_GIVEN = ("", "undefined")  # mcp2 sends omitted filters as the literal "undefined"
@@ -128,6 +129,13 @@ class PageQuery(LegacySchema):
     offset = WholeNumber(0)
 
 
+class McpConfigQuery(LegacySchema):
+    """`mcp_generate_config`'s optional expiry (the legacy took no input; the query string keeps
+    a form body with the `token` field working as before)."""
+
+    expires_in_days = WholeNumber(1)
+
+
 class FlowListQuery(LegacySchema):
     is_active = OnlyActive(load_default=False)
     status = FlowState()
@@ -156,6 +164,15 @@ class UserListQuery(LegacySchema):
 
 class UserPageQuery(LegacySchema):
     page = PositiveInt(1)
+
+
+# The document shows query values as what they mean: text, or a whole number.
+OPENAPI_TYPES = (
+    *base.OPENAPI_TYPES,
+    (Given, "string"),
+    (WholeNumber, "integer"),
+    (PositiveInt, "integer"),
+)
 
 
 def load_query(schema: type[LegacySchema], call: Call) -> Mapping[str, Any]:

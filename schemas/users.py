@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from marshmallow import ValidationError, pre_load
+from marshmallow import ValidationError, fields, pre_load
 
 from backend.core.errors import BadRequest
 from backend.legacy import php, validators
-from schemas.auth import Checked, account_name
-from schemas.base import LegacySchema
+from schemas.auth import Checked, UserOut, account_name
+from schemas.base import LegacySchema, OutSchema, integer
 
 AVATAR_URL_MAX_BYTES = 255  # users.avatar_url is VARCHAR(255)
 PROFILE_FIELDS = ("name", "email", "avatar_url")
@@ -57,15 +57,45 @@ class ProfileUpdateIn(LegacySchema):
         return data
 
 
+FLAG_TYPES = {"type": ["integer", "boolean", "string"]}
+
+
 class UserUpdateIn(LegacySchema):
     """`role` (no such column; the legacy validated then dropped it) is ignored."""
 
     name = Checked(account_name, allow_none=True)
     email = Checked(validators.email, allow_none=True)
-    is_active = Checked(active_flag, allow_none=True)
+    is_active = Checked(active_flag, allow_none=True, metadata=FLAG_TYPES)
 
 
 class UserToggleStatusIn(LegacySchema):
     """`is_active` absent or null asks for a flip: of the caller's own, active account, refused."""
 
-    is_active = Checked(boolean, allow_none=True)
+    is_active = Checked(boolean, allow_none=True, metadata=FLAG_TYPES)
+
+
+class UserAnswerOut(OutSchema):
+    user = fields.Nested(UserOut, required=True)
+
+
+class PaginationOut(OutSchema):
+    page = integer()
+    limit = integer()
+    total = integer()
+    total_pages = integer()
+
+
+class UserListOut(OutSchema):
+    """A page of users (`pagination`); a search (`total`, `search_query`) or `active_only=true`
+    (`total`) lists them all instead."""
+
+    users = fields.List(fields.Nested(UserOut), required=True)
+    pagination = fields.Nested(PaginationOut)
+    total = fields.Integer()
+    search_query = fields.String()
+
+
+class UserStatsOut(OutSchema):
+    total_users = integer()
+    active_users = integer()
+    inactive_users = integer()

@@ -19,7 +19,7 @@ def clip(value: str | None) -> str | None:
     return value[:COLUMN_LIMIT] if value else value
 
 
-def record(
+def entry(
     call: Call,
     action: str,
     *,
@@ -30,25 +30,34 @@ def record(
     new: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     category: str = "system",
-) -> str:
-    row_id = audit_id()
-    db.session.execute(
-        INSERT_AUDIT,
-        {
-            "id": row_id,
-            "user_id": call.user.user_id if call.user else None,
-            "project_id": project_id,
-            "action": action,
-            "resource_type": resource_type,
-            "resource_id": resource_id,
-            "old_values": json.dumps(old) if old is not None else None,
-            "new_values": json.dumps(new) if new is not None else None,
-            "ip_address": clip(call.client.ip),
-            "user_agent": clip(call.client.user_agent),
-            "created_at": now(),
-            "category": category,
-            "metadata": json.dumps(metadata) if metadata else None,
-            "severity": "low",
-        },
-    )
-    return row_id
+) -> dict[str, Any]:
+    """One audit row's values, for `record_many`."""
+    return {
+        "id": audit_id(),
+        "user_id": call.user.user_id if call.user else None,
+        "project_id": project_id,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "old_values": json.dumps(old) if old is not None else None,
+        "new_values": json.dumps(new) if new is not None else None,
+        "ip_address": clip(call.client.ip),
+        "user_agent": clip(call.client.user_agent),
+        "created_at": now(),
+        "category": category,
+        "metadata": json.dumps(metadata) if metadata else None,
+        "severity": "low",
+    }
+
+
+def record(call: Call, action: str, **fields: Any) -> str:
+    """Write one audit row (the keywords of `entry`); returns its id."""
+    values = entry(call, action, **fields)
+    db.session.execute(INSERT_AUDIT, values)
+    return values["id"]
+
+
+def record_many(entries: list[dict[str, Any]]) -> None:
+    """Write rows built by `entry` in one statement (a cascade may remove many resources)."""
+    if entries:
+        db.session.execute(INSERT_AUDIT, entries)

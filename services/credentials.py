@@ -1,21 +1,16 @@
-"""Trading credentials for access, shared by the `login` act, `mcp_generate_config` and the
-public `generate-mcp-token.php` script: the throttled password check and MCP token minting."""
+"""Trading a password for access, shared by the `login` act and the public
+`generate-mcp-token.php` script: the throttled password check. (MCP token minting, shared by
+`mcp_generate_config` and that script, is `services/mcp_tokens.py`.)"""
 
-import secrets
-from datetime import timedelta
+from sqlalchemy import select, update
 
-from flask import current_app
-from sqlalchemy import func, insert, select, update
-
-from backend.auth.passwords import decoy_hash, verify_password
-from backend.auth.tokens import sha256_hex
+from backend.auth.passwords import verify_with_equal_work
 from backend.core.call import Call
-from backend.core.errors import Forbidden, InvalidCredentials, TooManyRequests
+from backend.core.errors import Forbidden, InvalidCredentials
 from backend.db import db
 from backend.legacy.clock import now
-from backend.legacy.ids import new_id
-from backend.models import USERS, AuditLog, McpClientToken, User
-from services import audit
+from backend.models import USERS, User
+from services import audit, login_throttle
 
 LOGIN_FAILED = "login_failed"
 
@@ -24,32 +19,14 @@ def find_user_by_email(address: str) -> User | None:
     return db.session.execute(select(User).where(User.email == address)).scalar_one_or_none()
 
 
-def refuse_if_throttled(email: str) -> None:
-    """Legacy hole S10: at most LOGIN_MAX_FAILURES wrong passwords per address per window.
-    Counted per address whether or not it exists, so the answer reveals nothing."""
-    config = current_app.config
-    since = now() - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    failures = db.session.execute(
-        select(func.count())
-        .select_from(AuditLog)
-        .where(
-            AuditLog.action == LOGIN_FAILED,
-            AuditLog.resource_type == "user",
-            AuditLog.resource_id == email,
-            AuditLog.created_at >= since,
-        )
-    ).scalar_one()
-    if failures >= config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests()
-
-
 def password_login(call: Call, email: str, password: str) -> User:
     """The account behind a validated e-mail and password: 429 when throttled, 401 (the failed
-    attempt recorded, and kept) for a wrong pair, 403 for a disabled account."""
-    refuse_if_throttled(email)
+    attempt recorded, and kept) for a wrong pair, 403 for a disabled account. The same bcrypt
+    work whatever the account (backend/auth/passwords.py)."""
+    taken = login_throttle.claim(email, call.client.ip)
     user = find_user_by_email(email)
-    stored = user.password_hash if user is not None else decoy_hash()
-    if not verify_password(password, stored) or user is None:
+    stored = user.password_hash if user is not None else None
+    if not verify_with_equal_work(password, stored) or user is None:
         audit.record(
             call,
             LOGIN_FAILED,
@@ -59,6 +36,7 @@ def password_login(call: Call, email: str, password: str) -> User:
             category="auth",
         )
         raise InvalidCredentials()
+    login_throttle.succeeded(taken)
     if not user.is_active:
         raise Forbidden("Account is disabled")
     return user
@@ -69,20 +47,3 @@ def stamp_login(user_id: str) -> None:
     db.session.execute(
         update(USERS).where(USERS.c.id == user_id).values(last_login_at=stamp, updated_at=stamp)
     )
-
-
-def issue_mcp_token(project_id: str, user_id: str) -> str:
-    """64 hex chars in plaintext, once; only its sha256 is stored. Earlier tokens stay valid."""
-    plaintext, stamp = secrets.token_hex(32), now()
-    db.session.execute(
-        insert(McpClientToken).values(
-            id=new_id("mcp"),
-            project_id=project_id,
-            token_hash=sha256_hex(plaintext),
-            created_by=user_id,
-            created_at=stamp,
-            updated_at=stamp,
-            is_active=1,
-        )
-    )
-    return plaintext

@@ -8,14 +8,17 @@ from backend.db import db
 from backend.legacy.ids import new_id
 from backend.legacy.wire import row_dict
 from backend.models import ENVIRONMENTS
+from services.paging import LIST_LIMIT
 
 
 def environment_rows(project_id: str) -> list[dict[str, Any]]:
-    """Default first, then oldest first (the legacy list order)."""
+    """Default first, then oldest first (the legacy list order); at most `LIST_LIMIT` (the legacy
+    list had no cap; every other legacy list stops at 100)."""
     query = (
         select(ENVIRONMENTS)
         .where(ENVIRONMENTS.c.project_id == project_id)
         .order_by(ENVIRONMENTS.c.is_default.desc(), ENVIRONMENTS.c.created_at, ENVIRONMENTS.c.id)
+        .limit(LIST_LIMIT)
     )
     return [row_dict(ENVIRONMENTS, row) for row in db.session.execute(query).mappings()]
 

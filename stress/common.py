@@ -13,8 +13,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -141,6 +142,7 @@ def seed(url: str, flows: int = 5, *, fresh: bool = True) -> Seed:
     """One user owning one project (default environment, a folder, an endpoint) and its flows."""
     from backend.auth.tokens import issue_token
     from backend.db import db
+    from backend.db.tables import create_missing
     from backend.models import Endpoint, Environment, Flow, Folder, Project, User
 
     if fresh:
@@ -149,7 +151,7 @@ def seed(url: str, flows: int = 5, *, fresh: bool = True) -> Seed:
     result = Seed(url)
     stamp = datetime.now().replace(microsecond=0)
     with app.app_context():
-        db.create_all()
+        create_missing(db.engine, db.metadata)  # what init-db does
         result.user_id, result.email = new_id("user"), f"stress-{secrets.token_hex(4)}@example.com"
         result.project_id, result.folder_id = new_id("proj"), new_id("col")
         result.endpoint_id, result.environment_id = new_id("ep"), new_id("env")
@@ -296,6 +298,7 @@ class Gateway:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    host: str = "127.0.0.1"
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -329,7 +332,9 @@ class Gateway:
 LEGACY_DB_VARIABLES = ("DB_HOST", "DB_PORT", "DB_USERNAME", "DB_PASSWORD", "DB_DATABASE")
 
 
-def gateway_env(url: str, port: int, workers: int, extra: Mapping[str, str] | None) -> dict:
+def gateway_env(
+    url: str, port: int, workers: int, extra: Mapping[str, str] | None, host: str = "127.0.0.1"
+) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -338,7 +343,7 @@ def gateway_env(url: str, port: int, workers: int, extra: Mapping[str, str] | No
     env.update(
         {
             "DATABASE_URL": url,
-            "HOST": "127.0.0.1",
+            "HOST": host,
             "PORT": str(port),
             "WEB_CONCURRENCY": str(workers),
             "APP_ENV": "production",
@@ -359,30 +364,44 @@ def start_gateway(
     extra_env: Mapping[str, str] | None = None,
     log_dir: Path | None = None,
     require_db: bool = True,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    wrap: Callable[[list[str]], list[str]] = list,
+    command: Sequence[str] = (
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "gunicorn.conf.py",
+        "wsgi:app",
+    ),
+    cwd: Path = ROOT,
 ) -> Gateway:
-    port = free_port()
+    """`command` (gunicorn on wsgi:app by default) in `cwd` on host:port (a free port by
+    default), once it serves; `wrap` prefixes the command (a netns)."""
+    port = port or free_port()
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="gw-stress-"))
     log_path = log_dir / f"gateway-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=gateway_env(url, port, workers, extra_env),
+        wrap(list(command)),
+        cwd=cwd,
+        env=gateway_env(url, port, workers, extra_env, host),
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    gateway = Gateway(port, process, log_path)
+    gateway = Gateway(port, process, log_path, host)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gateway on {port} exited:\n{gateway.log_tail()}")
-        answer = call(port, "health", timeout=5)
+            raise SystemExit(f"gateway on {host}:{port} exited:\n{gateway.log_tail()}")
+        answer = call(port, "health", timeout=5, host=host)
         answered = answer.status == 200 or (answer.status == 503 and not require_db)
         if answered and len(gateway.worker_pids()) >= workers:
             return gateway
         time.sleep(0.2)
     gateway.stop()
-    raise SystemExit(f"gateway on {port} did not come up:\n{gateway.log_tail()}")
+    raise SystemExit(f"gateway on {host}:{port} did not come up:\n{gateway.log_tail()}")
 
 
 @contextmanager
@@ -448,6 +467,7 @@ def call(
     timeout: float = 15.0,
     tag: str = "",
     query: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
 ) -> Answer:
     """One request on a fresh connection (gunicorn's sync workers close after each answer)."""
     params = {"act": act, **({"id": id} if id is not None else {}), **(query or {})}
@@ -459,7 +479,7 @@ def call(
         payload = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     started = time.monotonic()
-    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection = HTTPConnection(host, port, timeout=timeout)
     try:
         connection.request(method, f"{BASE}?{urlencode(params)}", body=payload, headers=headers)
         response = connection.getresponse()
@@ -477,6 +497,16 @@ def call(
         return Answer(0, started=started, ended=time.monotonic(), error=repr(exc), tag=tag)
     finally:
         connection.close()
+
+
+def run_threads(threads: list[threading.Thread]) -> float:
+    """Start them all, wait for them all; returns the seconds taken."""
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
 
 
 # --- results --------------------------------------------------------------------------------

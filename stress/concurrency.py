@@ -38,6 +38,7 @@ from stress.common import (
     gateways,
     log,
     print_figures,
+    run_threads,
     save_result,
     seed,
 )
@@ -159,13 +160,7 @@ class Runner:
             finish.execution_id = execution_id
 
     def run(self) -> float:
-        threads = [threading.Thread(target=self.worker) for _ in range(THREADS)]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return time.monotonic() - started
+        return run_threads([threading.Thread(target=self.worker) for _ in range(THREADS)])
 
 
 def audit_rows(url: str, project_id: str) -> list[dict[str, Any]]:

@@ -13,6 +13,9 @@ destructive ones last:
 3. "account": profile update, user update/toggle/delete, logout, logout-all, change-password,
    as user B, since they may disable or delete B.
 
+Before the three runs, a deterministic sweep (stress/huge_numbers.py, issue 15 item 4) sends an
+integer past the float range in every body field of every operation: each answer must be a 4xx.
+
 Checks: no 5xx, status codes, content types, required headers and bodies as declared. The run
 passes with zero failures, zero 5xx in the gateway's access log and at least FUZZ_MIN_CASES
 (2,000) generated requests. Bounded by --max-examples per operation and a timeout per run.
@@ -31,9 +34,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from stress import report
+from stress import huge_numbers, report
 from stress.common import (
     Seed,
+    call,
     database_url,
     engine_for,
     ensure_shared_mariadb,
@@ -358,6 +362,21 @@ def access_statuses(log_path: Path) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def huge_number_sweep(port: int, seeded: Seed, extras: dict[str, Any]) -> dict[str, Any]:
+    """Each operation as the user its run acts as, on a seeded row where it takes an id."""
+    sources = {op: name for name, operations in ID_SOURCES.items() for op in operations}
+
+    def token_for(operation_id: str) -> str:
+        return extras["account_token"] if operation_id in ACCOUNT_OPERATIONS else seeded.token
+
+    def id_for(operation_id: str) -> str:
+        name = sources.get(operation_id)
+        return extras["ids"][name][0] if name else "no_such_row"
+
+    doc = call(port, "openapi").json()
+    return huge_numbers.sweep(port, doc, token_for, id_for)
+
+
 def main() -> dict[str, Any]:
     ensure_shared_mariadb()
     url = database_url(os.environ.get("FUZZ_DATABASE", "gw_fuzz"))
@@ -368,6 +387,8 @@ def main() -> dict[str, Any]:
     write_config(config, extras["ids"])
     gateway = start_gateway(url, workers=2, log_dir=work)
     try:
+        log("fuzz: integers past the float range in every body field")
+        huge = huge_number_sweep(gateway.port, seeded, extras)
         runs = {}
         for name, token in (
             ("main", seeded.token),
@@ -387,7 +408,7 @@ def main() -> dict[str, Any]:
     cases = sum(run["cases"] for run in runs.values())
     errors_5xx = sum(count for status, count in statuses.items() if status.startswith("5"))
     failures = [f"{name}: {text}" for name, run in runs.items() for text in run["failures"]]
-    problems = list(failures)
+    problems = list(failures) + [f"huge numbers: {text}" for text in huge["problems"]]
     problems += [f"{name}: errors {run['errors']}" for name, run in runs.items() if run["errors"]]
     problems += [f"{name}: timed out" for name, run in runs.items() if run["timed_out"]]
     if errors_5xx or tracebacks:
@@ -404,6 +425,7 @@ def main() -> dict[str, Any]:
         "status_counts": statuses,
         "errors_5xx": errors_5xx,
         "schema_failures": len(failures),
+        "huge_numbers": {k: v for k, v in huge.items() if k != "problems"},
         "gateway_tracebacks": tracebacks,
         "runs": {name: {k: v for k, v in r.items() if k != "errors"} for name, r in runs.items()},
         "work_dir": str(work),

@@ -1,6 +1,7 @@
 """A private MariaDB server in a temporary data directory, on a free port of 127.0.0.1.
 
-The outage run stops and starts this server; the machine's shared MariaDB is never touched.
+The outage run stops and starts this server; the machine's shared MariaDB is never touched. The
+Galera nodes of the cluster run (stress/cluster/) are the same kind of server with a config file.
 """
 
 import shutil
@@ -16,10 +17,12 @@ MARIADBD = shutil.which("mariadbd", path="/usr/sbin:/usr/bin:/usr/local/sbin") o
 
 
 class PrivateMariaDB:
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="gw-private-mariadb-"))
+    user = "root"  # the account mariadbd runs as
+
+    def __init__(self, port: int | None = None, root: Path | None = None) -> None:
+        self.root = root or Path(tempfile.mkdtemp(prefix="gw-private-mariadb-"))
         self.datadir = self.root / "data"
-        self.port = free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -35,34 +38,38 @@ class PrivateMariaDB:
                 installer,
                 "--no-defaults",
                 f"--datadir={self.datadir}",
-                "--user=root",
+                f"--user={self.user}",
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
             ],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            timeout=120,
         )
+
+    def arguments(self) -> list[str]:
+        """mariadbd's command line after the binary (the options file, if any, comes first)."""
+        return [
+            "--no-defaults",
+            f"--datadir={self.datadir}",
+            f"--socket={self.root / 'mariadb.sock'}",
+            f"--pid-file={self.root / 'mariadb.pid'}",
+            f"--log-error={self.root / 'error.log'}",
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-grant-tables",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=64M",
+            "--innodb-log-file-size=16M",
+            "--max-connections=200",
+        ]
 
     def start(self, timeout: float = 60) -> float:
         """Start the server; returns the monotonic time at which it first answered."""
         self.process = subprocess.Popen(
-            [
-                MARIADBD,
-                "--no-defaults",
-                f"--datadir={self.datadir}",
-                f"--socket={self.root / 'mariadb.sock'}",
-                f"--pid-file={self.root / 'mariadb.pid'}",
-                f"--log-error={self.root / 'error.log'}",
-                f"--port={self.port}",
-                "--bind-address=127.0.0.1",
-                "--user=root",
-                "--skip-grant-tables",
-                "--skip-name-resolve",
-                "--innodb-buffer-pool-size=64M",
-                "--innodb-log-file-size=16M",
-                "--max-connections=200",
-            ],
+            [MARIADBD, *self.arguments()],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -89,9 +96,9 @@ class PrivateMariaDB:
             self.process.wait(10)
         return time.monotonic()
 
-    def error_log(self) -> str:
+    def error_log(self, lines: int = 20) -> str:
         try:
-            return "\n".join((self.root / "error.log").read_text().splitlines()[-20:])
+            return "\n".join((self.root / "error.log").read_text().splitlines()[-lines:])
         except OSError:
             return ""
 

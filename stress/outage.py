@@ -68,6 +68,8 @@ class Outage:
 class Load:
     """Steady traffic from a few threads until stopped; every answer is kept with its kind."""
 
+    KINDS: tuple[str, ...] = ("toggle", "toggle", "project", "flow", "read", "health")
+
     def __init__(self, port: int, seeded: Any) -> None:
         self.port, self.seeded = port, seeded
         self.stop = threading.Event()
@@ -119,10 +121,9 @@ class Load:
             time.sleep(PAUSE)
 
     def start(self) -> list[threading.Thread]:
-        kinds = ["toggle", "toggle", "project", "flow", "read", "health"]
         threads = [
             threading.Thread(target=self.loop, args=(kind, i), daemon=True)
-            for i, kind in enumerate(kinds)
+            for i, kind in enumerate(self.KINDS)
         ]
         for thread in threads:
             thread.start()
@@ -221,28 +222,38 @@ def freeze(server: PrivateMariaDB, seconds: float) -> Outage:
 
 
 def verify_writes(url: str, seeded: Any, answers: list[tuple[str, Answer]]) -> dict[str, Any]:
+    """The seeded user's projects and the seeded project's flows, replayed from their audit."""
     acked = {
         kind: [a for k, a in answers if k == kind and 200 <= a.status < 300]
         for kind in ("toggle", "project", "flow")
     }
     engine = engine_for(url)
+    mine = {"p": seeded.project_id, "u": seeded.user_id}
     with engine.connect() as conn:
         audit = [
             dict(row)
             for row in conn.execute(
                 text(
                     "SELECT id, resource_id, old_values, new_values, user_agent FROM audit_logs"
-                    " WHERE action = 'flow_status_changed' ORDER BY created_at, id"
-                )
+                    " WHERE action = 'flow_status_changed' AND project_id = :p"
+                    " ORDER BY created_at, id"
+                ),
+                mine,
             ).mappings()
         ]
-        stored = dict(conn.execute(text("SELECT id, is_active FROM flows")).all())
-        projects = {row[0] for row in conn.execute(text("SELECT id FROM projects"))}
+        stored = dict(
+            conn.execute(text("SELECT id, is_active FROM flows WHERE project_id = :p"), mine).all()
+        )
+        projects = {
+            row[0]
+            for row in conn.execute(text("SELECT id FROM projects WHERE owner_id = :u"), mine)
+        }
         without_default = conn.execute(
             text(
-                "SELECT COUNT(*) FROM projects p WHERE (SELECT COUNT(*) FROM environments e"
-                " WHERE e.project_id = p.id AND e.is_default = 1) <> 1"
-            )
+                "SELECT COUNT(*) FROM projects p WHERE p.owner_id = :u AND (SELECT COUNT(*)"
+                " FROM environments e WHERE e.project_id = p.id AND e.is_default = 1) <> 1"
+            ),
+            mine,
         ).scalar_one()
     engine.dispose()
     state = dict(seeded.start_active)

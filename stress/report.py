@@ -135,9 +135,17 @@ def fuzz_row(f: dict[str, Any]) -> str:
         f"{f['cases']} generated cases ({f['requests_received']} requests received) "
         f"over {f['operations']} operations in {f['seconds']} s; statuses "
         f"{f['status_counts']}; 5xx {f['errors_5xx']}; schema failures "
-        f"{f['schema_failures']}",
+        f"{f['schema_failures']}{huge_numbers_figure(f)}",
         verdict(f),
     )
+
+
+def huge_numbers_figure(f: dict[str, Any]) -> str:
+    """The sweep of integers past the float range (absent from runs made before it existed)."""
+    huge = f.get("huge_numbers")
+    if not huge:
+        return ""
+    return f"; huge-number sweep {huge['requests']} requests, statuses {huge['status_counts']}"
 
 
 def summary_rows(results: dict[str, dict[str, Any]]) -> list[str]:
@@ -191,10 +199,17 @@ def figures_block() -> str:
     return "\n".join(lines)
 
 
+def rewrite_block(begin: str, end: str, block: str) -> None:
+    """Replace the text between the markers (both kept, in `block`); append them if missing."""
+    text = DOC.read_text() if DOC.exists() else "# Reliability\n"
+    if begin not in text:
+        text = f"{text.rstrip()}\n\n{begin}\n{end}\n"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    DOC.write_text(pattern.sub(lambda _: block, text, count=1))
+
+
 def update() -> None:
-    text = DOC.read_text() if DOC.exists() else f"# Reliability\n\n{BEGIN}\n{END}\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    DOC.write_text(pattern.sub(lambda _: figures_block(), text, count=1))
+    rewrite_block(BEGIN, END, figures_block())
 
 
 if __name__ == "__main__":

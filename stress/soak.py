@@ -46,19 +46,28 @@ def wrk_binary() -> str:
     return found
 
 
-def run_wrk(port: int, seconds: int, env: dict[str, str], rate: float = 0) -> dict[str, Any]:
+def run_wrk(
+    port: int,
+    seconds: int,
+    env: dict[str, str],
+    rate: float = 0,
+    *,
+    host: str = "127.0.0.1",
+    threads: int = THREADS,
+    connections: int = CONNECTIONS,
+) -> dict[str, Any]:
     command = [
         wrk_binary(),
-        f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-t{threads}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         "10s",
         "-s",
         str(LUA),
-        f"http://127.0.0.1:{port}/gassapi2/backend/",
+        f"http://{host}:{port}/gassapi2/backend/",
     ]
-    wrk_env = {**os.environ, **env, "GW_RATE": str(rate), "GW_THREADS": str(THREADS)}
+    wrk_env = {**os.environ, **env, "GW_RATE": str(rate), "GW_THREADS": str(threads)}
     done = subprocess.run(
         command, env=wrk_env, capture_output=True, text=True, timeout=seconds + 60
     )

@@ -1,7 +1,9 @@
 """Fixtures: every database test runs on SQLite and on MariaDB (mandatory under CI=true)."""
 
 import os
+import signal
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -20,6 +22,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ACCESS_SECRET = "test-access-secret-0123456789abcdef0123456789abcdef"
 REFRESH_SECRET = "test-refresh-secret-0123456789abcdef0123456789abcdef"
 _mysql_schema_ready: set[str] = set()
+DEADLINE_SECONDS = 60
 
 
 def mysql_unavailable(reason: str) -> None:
@@ -59,6 +62,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return MYSQL_URL
 
 
+def shared_database_url(database_url: str, folder: Path) -> str:
+    """SQLite in a file instead of in memory, so a gunicorn process shares the database."""
+    if database_url != "sqlite://":
+        return database_url
+    return f"sqlite:///{folder / 'gateway.sqlite'}"
+
+
 def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
@@ -68,6 +78,7 @@ def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "APP_ENV": "development",
         "DEBUG_ENVELOPE": True,
         "BCRYPT_ROUNDS": 4,
+        "RESET_TOKEN_IN_RESPONSE": True,
         **extra,
     }
 
@@ -95,6 +106,28 @@ def app(database_url: str) -> Iterator[Flask]:
         db.session.remove()
         empty_all_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app_with(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """`app_with(PROXY_COUNT=1, …)`: more apps with extra configuration, all on one database (a
+    SQLite file on that leg; `app` empties the MariaDB one afterwards). Seed them with
+    `Factory(app)`: on SQLite the `make` fixture writes to another database."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}" if database_url == "sqlite://" else database_url
+    built: list[Flask] = []
+
+    def build(**extra: Any) -> Flask:
+        application = create_app(gateway_config(url, **extra))
+        with application.app_context():
+            db.create_all()
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -133,3 +166,18 @@ def project(make: factories.Factory, owner: Any) -> Any:
 def token(make: factories.Factory, owner: Any) -> str:
     """An access token of `owner`."""
     return make.token(owner)
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Bounds a test in time: past DEADLINE_SECONDS it fails instead of hanging the suite (a lock
+    never released, a request that never answers). `pytestmark = usefixtures("deadline")`."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"test still running after {DEADLINE_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(DEADLINE_SECONDS)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -1,8 +1,11 @@
 """Operator CLI: the same handlers, checks and audit rows as the HTTP acts."""
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
+import click
 from flask import Flask
 from sqlalchemy import select
 
@@ -59,11 +62,11 @@ def test_unknown_acting_user_is_refused(app: Flask, make: Factory) -> None:
     assert "No active user" in result.output
 
 
-def test_toggle_without_acting_user_is_401(app: Flask, make: Factory) -> None:
+def test_toggle_without_acting_user_is_a_usage_error_naming_as(app: Flask, make: Factory) -> None:
     flow = make.flow(make.project(make.user()))
     result = run(app, "flows", "toggle", flow.id)
-    assert result.exit_code == 1
-    assert "Authentication failed" in result.output
+    assert result.exit_code == 2
+    assert "Missing option '--as'" in result.output
 
 
 def test_list_prints_a_table_of_the_project_flows(app: Flask, make: Factory) -> None:
@@ -247,3 +250,81 @@ def test_tokens_mcp_create_for_foreign_project_fails(app: Flask, make: Factory) 
     )
     assert result.exit_code == 1
     assert "Project not found" in result.output
+
+
+def commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[str, click.Command]]:
+    for name, command in group.commands.items():
+        yield " ".join((*prefix, name)), command
+        if isinstance(command, click.Group):
+            yield from commands(command, (*prefix, name))
+
+
+def test_every_command_and_option_has_help(app: Flask) -> None:
+    undocumented = [
+        f"{path} {param.opts[0] if isinstance(param, click.Option) else ''}".strip()
+        for path, command in commands(app.cli)
+        for param in [None, *command.params]
+        if (param is None and not command.help)
+        or (isinstance(param, click.Option) and not param.help)
+    ]
+    assert undocumented == []
+
+
+def test_as_is_marked_required_in_the_help(app: Flask) -> None:
+    result = run(app, "flows", "toggle", "--help")
+    assert result.exit_code == 0
+    assert re.search(r"--as EMAIL\s+The acting user.*\[required\]", result.output, re.S)
+
+
+def test_users_create_reads_the_password_from_stdin_without_a_tty(app: Flask) -> None:
+    args = ["users", "create", "--email", "pipe@example.com", "--name", "Pipe", "--password-stdin"]
+    result = app.test_cli_runner().invoke(args=[*args, "--json"], input="Piped1234\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["email"] == "pipe@example.com"
+
+
+def test_users_create_without_a_password_and_no_tty_says_how(app: Flask) -> None:
+    args = ["users", "create", "--email", "tty@example.com", "--name", "Tty"]
+    result = app.test_cli_runner().invoke(args=args, input="")
+    assert result.exit_code == 2
+    assert "--password-stdin" in result.output
+
+
+def test_json_errors_are_json(app: Flask, make: Factory) -> None:
+    make.user(email="jsonerr@example.com")
+    args = ("flows", "toggle", "flow_missing", "--as", "jsonerr@example.com", "--json")
+    result = run(app, *args)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "success": False,
+        "status_code": 404,
+        "message": "Not found: Flow not found",
+    }
+
+
+def test_projects_create_then_flows_create_as_the_acting_user(app: Flask, make: Factory) -> None:
+    owner = make.user(email="maker@example.com")
+    made = run(app, "projects", "create", "--name", "Made", "--as", owner.email, "--json")
+    assert made.exit_code == 0, made.output
+    project = json.loads(made.stdout)
+    assert (project["name"], project["owner_id"]) == ("Made", owner.id)
+    args = ("flows", "create", "--project", project["id"], "--name", "Export", "--json")
+    flow = run(app, *args, "--as", owner.email)
+    assert flow.exit_code == 0, flow.output
+    created = json.loads(flow.stdout)
+    assert (created["name"], created["project_id"], created["is_active"]) == (
+        "Export",
+        project["id"],
+        1,
+    )
+
+
+def test_flows_create_in_a_foreign_project_is_forbidden(app: Flask, make: Factory) -> None:
+    project = make.project(make.user())
+    make.user(email="outsider@example.com")
+    args = ("flows", "create", "--project", project.id, "--name", "X")
+    result = run(app, *args, "--as", "outsider@example.com")
+    assert result.exit_code == 1
+    assert "Forbidden" in result.output

@@ -6,6 +6,7 @@ import pytest
 
 from config import (
     DEFAULT_ACCESS_SECRET,
+    DEFAULT_REFRESH_SECRET,
     ConfigError,
     load_config,
     mounts,
@@ -36,8 +37,37 @@ def test_sqlite_file_is_the_default() -> None:
     assert load_config({})["SQLALCHEMY_DATABASE_URI"] == "sqlite:///gateway.sqlite"
 
 
-def test_development_falls_back_to_legacy_default_secrets() -> None:
-    assert load_config({})["JWT_ACCESS_SECRET"] == DEFAULT_ACCESS_SECRET
+def test_development_without_keys_never_falls_back_to_the_published_ones() -> None:
+    config = load_config({})
+    assert config["JWT_ACCESS_SECRET"] is None and config["JWT_REFRESH_SECRET"] is None
+
+
+def test_a_published_key_set_explicitly_is_used_outside_production() -> None:
+    """How a gateway shares tokens with a legacy backend that still runs on the default."""
+    config = load_config({"JWT_ACCESS_SECRET": DEFAULT_ACCESS_SECRET})
+    assert config["JWT_ACCESS_SECRET"] == DEFAULT_ACCESS_SECRET
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"JWT_SECRET": DEFAULT_ACCESS_SECRET}, "JWT_SECRET is the legacy's published default"),
+        (
+            {"JWT_SECRET": "s" * 40, "JWT_REFRESH_SECRET": DEFAULT_REFRESH_SECRET},
+            "JWT_REFRESH_SECRET is the legacy's published default",
+        ),
+        ({"JWT_SECRET": "s" * 31}, "JWT_SECRET is shorter than 32 bytes"),
+        ({"JWT_ACCESS_SECRET": "é" * 16, "JWT_SECRET": "s" * 40}, None),
+    ],
+)
+def test_production_refuses_a_short_or_published_key_naming_its_variable(
+    environ: dict[str, str], named: str | None
+) -> None:
+    if named is None:  # 16 two-byte characters are 32 bytes
+        assert load_config({"APP_ENV": "production", **environ})["JWT_ACCESS_SECRET"]
+        return
+    with pytest.raises(ConfigError, match=named):
+        load_config({"APP_ENV": "production", **environ})
 
 
 def test_production_without_jwt_secret_refuses_to_start() -> None:

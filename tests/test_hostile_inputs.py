@@ -1,6 +1,6 @@
 """Hostile input matrix (issue #7 item 3): every registered act × every family of hostile input.
 
-At least 9,139 hostile cases per database leg (exact when written; the number grows with the
+At least 9,716 hostile cases per database leg (exact when written; the number grows with the
 registry, and `test_the_case_count_in_this_docstring_is_a_true_lower_bound` keeps it honest).
 
 The cases are generated from the registry, so a new act is covered as soon as it is registered:
@@ -10,8 +10,9 @@ past authentication and reach validation), one test per case family, looping ove
 - ids: missing, empty, `0`, 10 kB, unicode, SQL metacharacters, path traversal, NUL, CR/LF, in the
   legacy `?act=&id=` form and in the REST form;
 - query: hostile values for every list/paging/filter parameter;
-- fields: wrong types (arrays, objects, numbers, booleans, null, huge strings, deep nesting, lone
-  surrogates) for every field of the act's input schema, on an otherwise valid body;
+- fields: wrong types (arrays, objects, numbers, integers past the float range, booleans, null,
+  huge strings, deep nesting, lone surrogates) for every field of the act's input schema, on an
+  otherwise valid body;
 - body: invalid JSON, JSON that is not an object, bodies over 1 MiB, 100,000 levels of nesting,
   invalid UTF-8, form bodies;
 - methods: PATCH, HEAD, TRACE, PROPFIND, unknown, OPTIONS, lower-case and CR/LF override headers;
@@ -317,6 +318,7 @@ QUERY_VALUES = {
     "fraction": "1.5",
     "exponent": "1e999",
     "40-digits": "9" * 40,
+    "310-digits": "9" * 310,
     "5000-digits": "9" * 5000,
     "10kB": "x" * TEN_KB,
     "sql": "' OR 1=1 --",
@@ -402,6 +404,11 @@ FIELD_VALUES: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("markup", json.dumps("<script>alert(1)</script>"), frozenset()),
     ("deep-array", "[" * 400 + "]" * 400, CONTAINER_REFUSERS),
     ("object-holding-overflow", '{"a": [1e999]}', CONTAINER_REFUSERS | {LIST, JSON}),
+    # integers past the float range (~1e308): PHP decodes them to INF; refused like `1e999`
+    ("float-range-integer", "1" + "0" * 309, ALL_KINDS),
+    ("negative-float-range-integer", "-" + "9" * 400, ALL_KINDS),
+    ("array-of-float-range-integers", "[" + "7" * 320 + "]", ALL_KINDS),
+    ("object-holding-float-range-integer", '{"a": ' + "8" * 330 + "}", ALL_KINDS),
 )
 FAKE_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.c2lnbmF0dXJlc2lnbmF0dXJlc2ln"
 
@@ -791,3 +798,18 @@ def test_the_case_count_in_this_docstring_is_a_true_lower_bound() -> None:
     total = planned_total()
     print(f"hostile inputs: {total} cases per database leg")
     assert int(stated[1].replace(",", "")) <= total
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 309, "-" + "9" * 400], ids=["1e309", "-1e400"])
+def test_an_integer_past_the_float_range_is_invalid_json_even_without_a_token(
+    client: FlaskClient, number: str
+) -> None:
+    """Issue 15 item 4: unauthenticated `reset-password` answered 500 to such a `token`."""
+    body = f'{{"token": {number}, "email": "a@example.com", "new_password": "Secret123"}}'
+    response = client.post(
+        BASE, query_string={"act": "reset-password"}, data=body, content_type="application/json"
+    )
+    assert (response.status_code, response.json["message"]) == (
+        400,
+        "Invalid request: Invalid JSON format",
+    )

@@ -2,7 +2,8 @@
 
 On MariaDB the database is built from the legacy DDL alone (tests/legacy_schema.sql, in a scratch
 database named after GATEWAY_TEST_MYSQL_URL's with a `_legacy` suffix); on SQLite from the legacy
-models alone. Either way `flow_executions`, the gateway's additive table, is missing.
+models alone. Either way the gateway's additive tables (`flow_executions`, `mcp_token_lifecycle`,
+`project_policies`, `login_throttle`) are missing.
 """
 
 import threading
@@ -18,7 +19,7 @@ from backend import create_app
 from backend.db import db
 from backend.models import additive
 from tests.conftest import gateway_config
-from tests.factories import Factory, call_act
+from tests.factories import PASSWORD, Factory, call_act
 from tests.test_models import (
     LEGACY_TABLES,
     apply_legacy_schema,
@@ -28,6 +29,7 @@ from tests.test_models import (
 )
 
 EXECUTIONS = "flow_executions"
+ADDITIVE = [table.name for table in additive.ADDITIVE_TABLES]
 EXECUTION_INDEXES = {
     "flow_executions_flow_started_idx",
     "flow_executions_flow_status_idx",
@@ -38,7 +40,7 @@ FLOW_ACTS = (
     ("flow_deactivate", "PUT", 200),
     ("flow_execute", "POST", 201),
 )
-LEGACY_MODEL_TABLES = [t for t in db.metadata.sorted_tables if t.name != EXECUTIONS]
+LEGACY_MODEL_TABLES = [t for t in db.metadata.sorted_tables if t.name not in ADDITIVE]
 
 
 @pytest.fixture
@@ -108,8 +110,8 @@ def legacy_definitions(url: str) -> dict[str, str]:
     try:
         if url.startswith("sqlite"):
             with engine.connect() as conn:
-                query = text("SELECT name, sql FROM sqlite_master WHERE tbl_name != :table")
-                return {name: sql for name, sql in conn.execute(query, {"table": EXECUTIONS})}
+                rows = conn.execute(text("SELECT tbl_name, name, sql FROM sqlite_master"))
+                return {name: sql for table, name, sql in rows if table not in ADDITIVE}
         return show_create(engine, LEGACY_TABLES)
     finally:
         engine.dispose()
@@ -138,18 +140,33 @@ def test_flow_acts_work_on_a_gateway_started_on_a_legacy_database(
     assert (response.status_code, response.json["success"]) == (status, True)
 
 
-def test_startup_on_a_legacy_database_adds_flow_executions_and_alters_no_legacy_table(
+def test_startup_on_a_legacy_database_adds_the_gateways_tables_and_alters_no_legacy_table(
     legacy_url: str, start: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
     tables_before, _ = schema(legacy_url)
     definitions_before = legacy_definitions(legacy_url)
     app = start()
     tables, indexes = schema(legacy_url)
-    assert tables - tables_before == {EXECUTIONS}
+    assert tables - tables_before == set(ADDITIVE)
     assert indexes >= EXECUTION_INDEXES
     assert legacy_definitions(legacy_url) == definitions_before
     assert f"created the gateway's missing {EXECUTIONS}" in caplog.text
     assert health(app).json["data"]["status"] == "healthy"
+
+
+def test_mcp_tokens_the_legacy_minted_work_on_a_gateway_started_on_a_legacy_database(
+    legacy_url: str, start: Callable[..., Flask]
+) -> None:
+    app = start()
+    make = Factory(app)
+    owner = make.user()
+    project = make.project(owner)
+    legacy = make.mcp_token(project)
+    client = app.test_client()
+    assert call_act(client, "mcp_validate", token=legacy).status_code == 200
+    minted = call_act(client, "mcp_generate_config", "POST", id=project.id, token=make.token(owner))
+    assert minted.status_code == 201
+    assert call_act(client, "mcp_validate", token=minted.json["data"]["token"]).status_code == 200
 
 
 def test_a_second_startup_creates_nothing(
@@ -238,11 +255,22 @@ def test_without_auto_create_health_names_the_missing_table(
     response = health(start(DB_AUTO_CREATE=False))
     assert response.status_code == 200
     data = response.json["data"]
-    assert (data["status"], data["missing_tables"]) == ("degraded", [EXECUTIONS])
-    assert (
-        response.json["message"]
-        == "Health check: degraded, missing table flow_executions (run init-db)"
+    assert (data["status"], data["missing_tables"]) == ("degraded", ADDITIVE)
+    assert response.json["message"] == (
+        "Health check: degraded, missing table "
+        "flow_executions, mcp_token_lifecycle, project_policies, login_throttle (run init-db)"
     )
+
+
+def test_without_auto_create_login_answers_a_clear_503(
+    legacy_url: str, start: Callable[..., Flask]
+) -> None:
+    app = start(DB_AUTO_CREATE=False)
+    user = Factory(app).user()
+    body = {"email": user.email, "password": PASSWORD}
+    response = call_act(app.test_client(), "login", "POST", json=body)
+    assert response.status_code == 503
+    assert response.json["message"] == additive.STILL_MISSING.format("login_throttle")
 
 
 def test_after_the_operator_runs_init_db_health_and_flow_acts_recover(

@@ -8,6 +8,7 @@ under CI=true where that is a failure.
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,8 @@ from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, sel
 
 from backend import models
 from backend.db import db
+from backend.db.tables import create_statement
+from backend.models.additive import ADDITIVE_TABLES
 
 LEGACY_SQL = Path(__file__).with_name("legacy_schema.sql")
 NOW = datetime(2025, 10, 28, 13, 45, 7)
@@ -386,12 +389,18 @@ def legacy_app(legacy_mysql: URL) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def test_create_all_on_legacy_schema_adds_only_flow_executions(legacy_app: Flask) -> None:
+def test_create_all_on_legacy_schema_adds_only_the_gateways_own_tables(legacy_app: Flask) -> None:
     before = table_names(db.engine)
 
     db.create_all()
 
-    assert table_names(db.engine) - before == {"flow_executions"}
+    assert table_names(db.engine) - before == {
+        "flow_executions",
+        "mcp_token_lifecycle",
+        "project_policies",
+        "login_throttle",
+    }
+    assert {table.name for table in ADDITIVE_TABLES} == table_names(db.engine) - before
 
 
 def test_create_all_on_legacy_schema_alters_no_legacy_table(legacy_app: Flask) -> None:
@@ -400,6 +409,103 @@ def test_create_all_on_legacy_schema_alters_no_legacy_table(legacy_app: Flask) -
     db.create_all()
 
     assert show_create(db.engine, LEGACY_TABLES) == before
+
+
+def gateway_app(url: URL, **extra: Any) -> Flask:
+    from backend import create_app
+    from tests.conftest import gateway_config
+
+    return create_app(gateway_config(url.render_as_string(hide_password=False), **extra))
+
+
+@contextmanager
+def ddl_sent() -> Iterator[list[str]]:
+    """The DDL statements any engine sends meanwhile."""
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("CREATE", "ALTER", "DROP")):
+            sent.append(statement.strip())
+
+    event.listen(Engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", keep)
+
+
+def run_init_db(app: Flask) -> list[str]:
+    with app.app_context(), ddl_sent() as sent:
+        result = app.test_cli_runner().invoke(args=["init-db"])
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert "database ready" in result.output
+    return sent
+
+
+def assert_created_in_one_statement(sent: list[str], engine: Engine) -> None:
+    """On Galera each DDL statement is its own cluster-wide event: a CREATE INDEX following the
+    CREATE TABLE raced other nodes' writes to the parent tables (docs/scaling.md)."""
+    assert len(sent) == 1
+    assert sent[0].startswith("CREATE TABLE IF NOT EXISTS flow_executions")
+    indexes = {index["name"] for index in inspect(engine).get_indexes("flow_executions")}
+    assert indexes == {index.name for index in models.FlowExecution.__table__.indexes}
+    parents = {fk["referred_table"] for fk in inspect(engine).get_foreign_keys("flow_executions")}
+    assert parents == {"flows", "projects"}
+
+
+def test_init_db_on_legacy_schema_creates_flow_executions_in_one_statement(
+    legacy_mysql: URL, legacy_engine: Engine
+) -> None:
+    sent = run_init_db(gateway_app(legacy_mysql, DB_AUTO_CREATE=False))
+
+    assert_created_in_one_statement(sent, legacy_engine)
+
+
+def test_a_gateway_starting_on_legacy_schema_creates_flow_executions_in_one_statement(
+    legacy_mysql: URL, legacy_engine: Engine
+) -> None:
+    with ddl_sent() as sent:
+        app = gateway_app(legacy_mysql)
+    with app.app_context():
+        db.engine.dispose()
+
+    assert_created_in_one_statement(sent, legacy_engine)
+
+
+def test_init_db_builds_the_same_table_as_create_all(legacy_mysql: URL, legacy_app: Flask) -> None:
+    run_init_db(gateway_app(legacy_mysql, DB_AUTO_CREATE=False))
+    by_init_db = show_create(db.engine, ("flow_executions",))
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE flow_executions"))
+
+    db.create_all()
+
+    by_create_all = show_create(db.engine, ("flow_executions",))
+    assert canonical_create(by_init_db["flow_executions"]) == canonical_create(
+        by_create_all["flow_executions"]
+    )
+
+
+def test_init_db_after_another_created_the_table_is_a_no_op(
+    legacy_mysql: URL, legacy_engine: Engine
+) -> None:
+    """Two hosts starting at once both find the table missing; the later CREATE changes nothing
+    (on Galera the other node's CREATE may not have reached this node's dictionary yet)."""
+    statement = create_statement(models.FlowExecution.__table__, legacy_engine.dialect)
+    with legacy_engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+        before = show_create(legacy_engine, ("flow_executions",))
+        conn.exec_driver_sql(statement)
+
+    assert show_create(legacy_engine, ("flow_executions",)) == before
+
+
+def test_init_db_sends_no_ddl_when_every_table_exists(legacy_mysql: URL) -> None:
+    app = gateway_app(legacy_mysql)
+    run_init_db(app)
+
+    assert run_init_db(app) == []
 
 
 def test_models_write_and_read_legacy_schema(legacy_app: Flask) -> None:

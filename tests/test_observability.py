@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 
 from backend import create_app
 from backend.db import db
+from backend.web.metrics import METHOD_LABELS
 from tests.conftest import gateway_config
 from tests.factories import Factory
 
@@ -76,3 +78,17 @@ def test_metrics_token_from_config_is_required(database_url: str) -> None:
 def test_metrics_can_be_disabled(database_url: str) -> None:
     client = metrics_app(database_url, METRICS_ENABLED=False).test_client()
     assert client.get("/?act=metrics").status_code == 404
+
+
+def test_metric_labels_come_from_closed_sets_whatever_method_a_client_sends(
+    make: Factory, client: FlaskClient, call_act: Any
+) -> None:
+    """Issue 15 item 6: a client-chosen method must not become a new time series."""
+    invented = [f"X{n}METHOD" for n in range(40)]
+    for method in invented:
+        assert client.open("/?act=health", method=method).status_code == 404
+    body = call_act("metrics", "GET", token=make.token(make.user())).get_data(as_text=True)
+    methods = set(re.findall(r'method="([^"]*)"', body))
+    assert not [method for method in invented if method in methods]
+    assert methods <= METHOD_LABELS | {"other"}
+    assert 'method="other",status="404"' in body

@@ -25,7 +25,7 @@ def test_raw_acts_declare_their_own_content_types(client: FlaskClient) -> None:
     assert spec["schema"]["required"] == ["openapi", "info", "paths"]
     # their errors are still envelopes
     error = paths["/metrics"]["get"]["responses"]["401"]["content"]["application/json"]
-    assert error["schema"] == {"$ref": "#/components/schemas/Envelope"}
+    assert error["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
 
 
 def test_every_response_declares_the_request_id_header_and_503_retry_after(
@@ -52,3 +52,45 @@ def test_a_503_really_carries_retry_after_and_the_request_id() -> None:
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert response.headers["X-Request-ID"] == response.json["request_id"]
+
+
+def errors_of(doc: dict[str, Any], path: str, method: str) -> set[str]:
+    return {status for status in doc["paths"][path][method]["responses"] if status[0] in "45"}
+
+
+def test_each_operation_lists_only_the_errors_it_can_answer(client: FlaskClient) -> None:
+    doc = document(client)
+    assert errors_of(doc, "/health", "get") == {"503"}
+    assert errors_of(doc, "/login", "post") == {"400", "401", "403", "413", "422", "429", "503"}
+    assert errors_of(doc, "/flow/{id}", "get") == {"401", "403", "404", "503"}
+    assert errors_of(doc, "/flow/{id}", "put") == {
+        *("400", "401", "403", "404", "409", "413", "422", "503")
+    }
+
+
+def test_success_envelopes_type_data_and_never_carry_the_error_status(client: FlaskClient) -> None:
+    doc = document(client)
+    success = doc["components"]["schemas"]["Envelope"]
+    assert "status" not in success["properties"]
+    assert doc["components"]["schemas"]["ErrorEnvelope"]["properties"]["status"]["enum"] == [
+        "error"
+    ]
+    ok = doc["paths"]["/flow/{id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["allOf"][1]["properties"]["data"] == {
+        "$ref": "#/components/schemas/FlowOut"
+    }
+    listed = doc["paths"]["/project/{id}/flows"]["get"]["responses"]["200"]["content"]
+    data = listed["application/json"]["schema"]["allOf"][1]["properties"]["data"]
+    assert data == {"type": "array", "items": {"$ref": "#/components/schemas/FlowListItemOut"}}
+
+
+def test_operations_are_tagged_by_domain_and_list_acts_declare_their_filters(
+    client: FlaskClient,
+) -> None:
+    doc = document(client)
+    assert doc["paths"]["/flow/{id}/toggle-active"]["put"]["tags"] == ["flow_status"]
+    assert {"flows", "projects", "users", "auth"} <= {tag["name"] for tag in doc["tags"]}
+    executions = doc["paths"]["/flow/{id}/executions"]["get"]["parameters"]
+    assert [p["name"] for p in executions] == ["id", "status", "limit", "offset"]
+    users = doc["paths"]["/users"]["get"]["parameters"]
+    assert {p["name"] for p in users} == {"limit", "search", "active_only", "page"}

@@ -1,6 +1,8 @@
 """Deadlocks and lock-wait timeouts are retried a bounded number of times, then answered 503."""
 
 import json
+import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -332,3 +334,55 @@ def test_a_connection_killed_mid_request_answers_503_not_500(
     monkeypatch.setattr(flowstatus, "toggle", real)
     assert toggle(client, seeded).status_code == 200  # the pool replaced the dead connection
     assert len(make.audit_rows(seeded["flow"].id)) == 1
+
+
+# --- a Galera certification failure arrives at COMMIT (both legs) --------------------------
+
+
+def commit_conflict(database_url: str) -> Exception:
+    """What the driver raises when the server refuses the COMMIT and has rolled back: Galera's
+    certification failure (deadlock 1213) on MariaDB, a lock on SQLite."""
+    if database_url.startswith("sqlite"):
+        return sqlite3.OperationalError("database is locked")
+    return pymysql.err.OperationalError(
+        1213, "Deadlock found when trying to get lock; try restarting transaction"
+    )
+
+
+def retries_counted(client: Any, token: str) -> float:
+    body = call_act(client, "metrics", token=token).get_data(as_text=True)
+    pattern = r'^gassapi_db_retries_total\{code="[^"]*",handler="flow_toggle_active"\} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, body, re.M))
+
+
+def test_a_conflict_refused_at_commit_reruns_the_whole_handler_once(
+    app: Flask,
+    client: Any,
+    database_url: str,
+    seeded: dict[str, Any],
+    make: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backend.db import db
+
+    with app.app_context():
+        dialect = db.engine.dialect
+    real_commit, refusals = dialect.do_commit, [commit_conflict(database_url)]
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if refusals:
+            dialect.do_rollback(dbapi_connection)  # the server has rolled the transaction back
+            raise refusals.pop()
+        real_commit(dbapi_connection)
+
+    counted = retries_counted(client, seeded["token"])
+    runs = failing_toggle(monkeypatch, [])
+    monkeypatch.setattr(dialect, "do_commit", do_commit)
+    response = toggle(client, seeded)
+    monkeypatch.setattr(dialect, "do_commit", real_commit)
+    assert response.status_code == 200, response.json
+    assert response.json["data"]["is_active"] == 0
+    assert len(runs) == 2
+    assert len(make.audit_rows(seeded["flow"].id)) == 1
+    assert make.flow_row(seeded["flow"].id)["is_active"] == 0
+    assert retries_counted(client, seeded["token"]) == counted + 1

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from backend import create_app
 from services.flows import listing as flowlist
 from stress.common import Gateway, call, start_gateway
-from tests.conftest import ACCESS_SECRET, REFRESH_SECRET, gateway_config
+from tests.conftest import ACCESS_SECRET, REFRESH_SECRET, gateway_config, shared_database_url
 from tests.factories import Factory, call_act
 
 UNREACHABLE = "mysql+pymysql://root@127.0.0.1:1/none?charset=utf8mb4"
@@ -37,10 +37,7 @@ class Ask:
 
 @pytest.fixture(scope="session")
 def database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """SQLite in a file instead of in memory, so a gunicorn process shares the database."""
-    if database_url != "sqlite://":
-        return database_url
-    return f"sqlite:///{tmp_path_factory.mktemp('status-line') / 'gateway.sqlite'}"
+    return shared_database_url(database_url, tmp_path_factory.mktemp("status-line"))
 
 
 @pytest.fixture

@@ -63,11 +63,18 @@ def require_read_access(call: Call, project_id: str | None, member: bool) -> Non
         raise Forbidden()
 
 
+def holds_metrics_token(call: Call) -> bool:
+    """The operator's scrape token (METRICS_TOKEN) came as the Bearer token; constant time."""
+    expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:
+        return False
+    return hmac.compare_digest((call.token or "").encode(), expected.encode())
+
+
 def require_operator(call: Call) -> None:
     """Operator acts (`metrics`, `cutover_report`): METRICS_TOKEN when set, else any user token."""
-    expected = current_app.config.get("METRICS_TOKEN")
-    if expected:
-        if not hmac.compare_digest((call.token or "").encode(), expected.encode()):
+    if current_app.config.get("METRICS_TOKEN"):
+        if not holds_metrics_token(call):
             raise NotAuthenticated()
     elif call.user is None:
         raise NotAuthenticated()

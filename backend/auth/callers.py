@@ -4,14 +4,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, update
 
 from backend.auth.tokens import AuthFailure, decode_token, sha256_hex
 from backend.core.call import Caller
 from backend.core.errors import Forbidden, GatewayError, NotAuthenticated
 from backend.db import db
 from backend.legacy.clock import now
-from backend.models import USERS, McpClientToken, Project, User
+from backend.models import (
+    MCP_LIFECYCLE,
+    MCP_TOKENS,
+    MEMBERS,
+    PROJECTS,
+    USERS,
+    McpClientToken,
+)
 
 MCP_REVALIDATE_AFTER = timedelta(seconds=60)
 
@@ -81,26 +88,62 @@ def check_account(row: Any, version: Any) -> None:
         raise AuthFailure("revoked")
 
 
+# --- MCP project tokens ------------------------------------------------------------------------
+
+MINTER_KEEPS_ACCESS = (PROJECTS.c.owner_id == MCP_TOKENS.c.created_by) | exists().where(
+    MEMBERS.c.project_id == MCP_TOKENS.c.project_id, MEMBERS.c.user_id == MCP_TOKENS.c.created_by
+)
+
+
+def mcp_token_alive(at: Any) -> ColumnElement[bool]:
+    """Every rule but the minter's own active flag: a token acts as its minter, so it lives while
+    it is active, its minter still owns or belongs to its project, and (tokens minted by the
+    gateway) the minter's sessions were not ended since and it has not expired. Needs the joins of
+    `mcp_token_select`."""
+    return and_(
+        MCP_TOKENS.c.is_active == 1,
+        MINTER_KEEPS_ACCESS,
+        or_(
+            MCP_LIFECYCLE.c.token_id.is_(None),
+            and_(
+                MCP_LIFECYCLE.c.minter_token_version == USERS.c.token_version,
+                or_(MCP_LIFECYCLE.c.expires_at.is_(None), MCP_LIFECYCLE.c.expires_at > at),
+            ),
+        ),
+    )
+
+
+def mcp_token_select(*columns: Any) -> Select[Any]:
+    """`columns` of tokens joined with their minter, project and lifecycle row."""
+    return (
+        select(*columns)
+        .select_from(MCP_TOKENS)
+        .join(USERS, USERS.c.id == MCP_TOKENS.c.created_by)
+        .join(PROJECTS, PROJECTS.c.id == MCP_TOKENS.c.project_id)
+        .outerjoin(MCP_LIFECYCLE, MCP_LIFECYCLE.c.token_id == MCP_TOKENS.c.id)
+    )
+
+
+MCP_TOKEN_CALLER = mcp_token_select(
+    MCP_TOKENS.c.id,
+    MCP_TOKENS.c.project_id,
+    MCP_TOKENS.c.created_by,
+    MCP_TOKENS.c.last_validated_at,
+    USERS.c.is_active,
+).where(MCP_TOKENS.c.token_hash == bindparam("token_hash"), mcp_token_alive(bindparam("now")))
+
+
 def _mcp_caller(token: str) -> Caller:
-    found = db.session.execute(
-        select(
-            McpClientToken.id,
-            McpClientToken.project_id,
-            McpClientToken.last_validated_at,
-            Project.owner_id,
-            User.is_active,
-        )
-        .join(Project, Project.id == McpClientToken.project_id)
-        .join(User, User.id == Project.owner_id)
-        .where(McpClientToken.token_hash == sha256_hex(token), McpClientToken.is_active == 1)
-    ).first()
+    """A live MCP token acts as the user who minted it, on its own project only."""
+    params = {"token_hash": sha256_hex(token), "now": now()}
+    found = db.session.execute(MCP_TOKEN_CALLER, params).first()
     if found is None:
         raise AuthFailure("invalid")
     if not found.is_active:
         raise AuthFailure("disabled")
     touch_mcp_token(found.id, found.last_validated_at)
     return Caller(
-        user_id=found.owner_id,
+        user_id=found.created_by,
         token_type="mcp",
         mcp_project_id=found.project_id,
         mcp_token_id=found.id,

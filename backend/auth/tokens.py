@@ -12,7 +12,8 @@ from flask import current_app
 
 from backend.models import User
 
-BEARER = re.compile(r"Bearer\s+(.*)$", re.IGNORECASE)
+# RFC 6750 §2.1: the scheme first (any case), one or more spaces, exactly one token.
+BEARER = re.compile(r"Bearer +(\S+)", re.IGNORECASE)
 
 
 class PHPJSONEncoder(json.JSONEncoder):
@@ -29,9 +30,8 @@ class AuthFailure(Exception):
 
 
 def bearer_token(header: str | None) -> str | None:
-    match = BEARER.search(header or "")
-    token = match.group(1).strip() if match else ""
-    return token or None
+    match = BEARER.fullmatch((header or "").strip())
+    return match.group(1) if match else None
 
 
 def _secret(kind: str) -> str:

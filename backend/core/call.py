@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: a user by JWT, or a project's MCP token acting as the project owner."""
+    """Who is calling: a user by JWT, or a project's MCP token acting as the user who minted it."""
 
     user_id: str
     email: str | None = None

@@ -7,6 +7,7 @@ class GatewayError(Exception):
     status: int = 500
     message: str = "Internal server error"
     keep_writes: bool = False  # a refusal that is itself recorded commits instead of rolling back
+    retry_after: int | None = None  # seconds, sent as `Retry-After`
 
     def __init__(self, message: str | None = None, data: Any = None) -> None:
         super().__init__(message or self.message)
@@ -43,6 +44,12 @@ class InvalidCredentials(NotAuthenticated):
 class TooManyRequests(GatewayError):
     status = 429
     message = "Too many failed login attempts, try again later"
+    retry_after = 60
+
+    def __init__(self, retry_after: int | None = None) -> None:
+        super().__init__()
+        if retry_after is not None:
+            self.retry_after = max(1, retry_after)
 
 
 class Forbidden(GatewayError):
@@ -91,6 +98,7 @@ class ValidationFailed(GatewayError):
 class ServiceUnavailable(GatewayError):
     status = 503
     message = "Service temporarily unavailable: database unreachable"
+    retry_after = 1
 
 
 def first_error(errors: dict[str, Any]) -> str:

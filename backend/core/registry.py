@@ -34,6 +34,9 @@ class Action:
     summary: str
     reads_body: bool
     query: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects of the query filters
+    query_schemas: tuple[type, ...] = ()  # the `schemas/queries.py` schemas it loads
+    out: Any = None  # the schema of the envelope's `data` (a class, or an instance with many=True)
+    errors: tuple[int, ...] = ()  # statuses the OpenAPI rule cannot see (`backend.ops.openapi`)
 
     @property
     def read_only(self) -> bool:
@@ -155,6 +158,9 @@ def action(
     summary: str = "",
     reads_body: bool | None = None,
     query: tuple[dict[str, Any], ...] = (),
+    query_schemas: tuple[type, ...] = (),
+    out: Any = None,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
     """Register a handler; returns it unchanged."""
 
@@ -171,6 +177,9 @@ def action(
                 summary=summary or first_line(func.__doc__) or func.__name__,
                 reads_body=bool(schema) if reads_body is None else reads_body,
                 query=query,
+                query_schemas=query_schemas,
+                out=out,
+                errors=errors,
             )
         )
         return func

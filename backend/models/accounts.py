@@ -1,8 +1,8 @@
-"""User accounts and their one-time tokens."""
+"""User accounts, their one-time tokens, and the gateway's own login throttle."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, UniqueConstraint, text
+from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import TABLE_ARGS, Flag, Str255, db
@@ -85,5 +85,18 @@ class EmailVerificationToken(db.Model):
     is_active: Mapped[int] = mapped_column(Flag, server_default=text("1"))
 
 
+class LoginThrottle(db.Model):
+    """Gateway-owned (not legacy): login attempts per account and per client address, and the
+    addresses known to have logged into an account (services/login_throttle.py)."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("login_throttle_expires_idx", "expires_at"), TABLE_ARGS)
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of what it counts
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)  # the window's end; a known address's
+
+
 USERS = User.__table__
 REFRESH_TOKENS = RefreshToken.__table__
+LOGIN_THROTTLE = LoginThrottle.__table__

@@ -12,14 +12,17 @@ from flask import current_app
 from sqlalchemy import Table, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.schema import CreateIndex
 
 from backend.core.errors import ServiceUnavailable
 from backend.db import db
 from backend.db.resilience import error_code
+from backend.db.tables import create_table
+from backend.models.accounts import LOGIN_THROTTLE
 from backend.models.flows import EXECUTIONS
+from backend.models.projects import MCP_LIFECYCLE, POLICIES
 
-ADDITIVE_TABLES: tuple[Table, ...] = (EXECUTIONS,)
+ADDITIVE_TABLES: tuple[Table, ...] = (EXECUTIONS, MCP_LIFECYCLE, POLICIES, LOGIN_THROTTLE)
 MISSING = "gassapi.missing_tables"  # app.extensions: the missing names, None until known
 NO_SUCH_TABLE = 1146  # MySQL/MariaDB ER_NO_SUCH_TABLE; SQLite says "no such table"
 CREATED_NOW = "Service temporarily unavailable: table {} has just been created, please retry"
@@ -49,7 +52,7 @@ def create_missing(engine: Engine) -> list[str]:
             continue
         if table.name not in present:
             with engine.begin() as conn:
-                conn.execute(CreateTable(table, if_not_exists=True))
+                create_table(conn, table)  # with its indexes: one statement on MySQL/MariaDB
             created.append(table.name)
         created += create_missing_indexes(engine, table)
     return created

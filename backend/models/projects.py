@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import TABLE_ARGS, Flag, LongText, Str255, db
@@ -86,7 +86,45 @@ class McpClientToken(db.Model):
     is_active: Mapped[int] = mapped_column(Flag, server_default=text("1"))
 
 
+class McpTokenLifecycle(db.Model):
+    """Gateway-owned (not legacy): what the legacy `mcp_client_tokens` row cannot hold.
+
+    A token minted by the gateway lives only while its minter's `token_version` is the one it was
+    minted at (ending the minter's sessions ends it) and, if it has one, until `expires_at`.
+    Legacy tokens have no row here and keep the legacy rules (plus the gateway's other checks).
+    """
+
+    __tablename__ = "mcp_token_lifecycle"
+    __table_args__ = (TABLE_ARGS,)
+
+    token_id: Mapped[str] = mapped_column(
+        Str255,
+        ForeignKey("mcp_client_tokens.id", name="mcp_token_lifecycle_token_fk", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    minter_token_version: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ProjectPolicy(db.Model):
+    """Gateway-owned (not legacy): the owner's choices for a project; no row means the defaults."""
+
+    __tablename__ = "project_policies"
+    __table_args__ = (TABLE_ARGS,)
+
+    project_id: Mapped[str] = mapped_column(
+        Str255,
+        ForeignKey("projects.id", name="project_policies_project_fk", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    members_may_mint_mcp_tokens: Mapped[int] = mapped_column(Flag, server_default=text("1"))
+    updated_by: Mapped[str | None] = mapped_column(Str255)  # no FK: user deletion never blocks
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 PROJECTS = Project.__table__
 MEMBERS = ProjectMember.__table__
 ENVIRONMENTS = Environment.__table__
 MCP_TOKENS = McpClientToken.__table__
+MCP_LIFECYCLE = McpTokenLifecycle.__table__
+POLICIES = ProjectPolicy.__table__

@@ -2,16 +2,33 @@
 
 import multiprocessing
 import os
+from pathlib import Path
+from typing import Any
 
 import gunicorn.http.wsgi
 
+from config import ENV_FILE, ConfigError, instance_secrets, load_config, whole
+
+
+def setting(name: str, default: int, minimum: int = 1) -> int:
+    try:
+        return whole(os.environ, name, default, minimum)
+    except ConfigError as exc:
+        raise SystemExit(f"configuration: {exc}") from None
+
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8080')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-worker_class = "sync"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+workers = setting("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)
+# gevent workers: each connection is a greenlet, so a client that sends its request slowly (or
+# keeps an idle keep-alive connection) holds a socket, not a worker; sync and gthread workers are
+# stopped by a few of them (issue #15 item 3, docs/security.md). PyMySQL is pure Python, so it
+# yields to the other greenlets while it waits for the database.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+worker_connections = setting("GUNICORN_WORKER_CONNECTIONS", 1000)
+timeout = setting("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests = setting("GUNICORN_MAX_REQUESTS", 0, minimum=0)
 max_requests_jitter = 100
 preload_app = False
 accesslog = None  # the gateway writes its own structured access log
@@ -23,3 +40,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 gunicorn.http.wsgi.SERVER = "GASS-API"
 # The control socket lives at one fixed path per user; several gateways on one host would collide.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """A bad configuration stops the master with one line naming the variable (gunicorn prints
+    «Error: …»), before any worker boots; a start without keys makes the instance ones here."""
+    try:
+        config = load_config(os.environ, env_file=ENV_FILE)
+        instance_secrets.fill_missing(config, Path(config["INSTANCE_PATH"]))
+    except ConfigError as exc:
+        raise RuntimeError(f"configuration: {exc}") from None

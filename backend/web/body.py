@@ -50,9 +50,11 @@ def read_body(req: Request, action: Action) -> dict[str, Any]:
 
 def decode_json(raw: bytes) -> Any:
     try:
-        value = json.loads(raw, parse_constant=reject_constant, parse_float=finite_float)
+        value = json.loads(
+            raw, parse_constant=reject_constant, parse_float=finite_float, parse_int=float_range_int
+        )
         refuse_lone_surrogates(raw, value)
-    except (ValueError, RecursionError):
+    except (ValueError, OverflowError, RecursionError):
         raise InvalidJson() from None
     return value
 
@@ -91,6 +93,13 @@ def finite_float(text: str) -> float:
     number = float(text)
     if math.isinf(number):
         raise ValueError(text)
+    return number
+
+
+def float_range_int(text: str) -> int:
+    """An integer past ~1e308 fits no float (PHP's json_decode turns it into INF): refused too."""
+    number = int(text)
+    float(number)  # OverflowError past the float range
     return number
 
 

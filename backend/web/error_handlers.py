@@ -22,7 +22,6 @@ from backend.models import additive
 from backend.web.hooks import request_id
 
 DATABASE_BUSY = "Service temporarily unavailable: database busy, please retry"
-RETRY_AFTER_SECONDS = "1"
 HTTP_TRANSLATIONS: dict[int, type[GatewayError]] = {
     404: RouteNotFound,
     405: MethodNotAllowed,
@@ -58,8 +57,8 @@ def render(error: GatewayError) -> FlaskResponse:
         tz=current_app.config["TZINFO"],
         debug=current_app.config["DEBUG_ENVELOPE"],
     )
-    if error.status == 503:
-        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 

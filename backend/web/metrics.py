@@ -24,9 +24,15 @@ LATENCY = Histogram(
 )
 
 
+# Labels come from closed sets: a client-chosen method string must not grow memory without bound.
+METHOD_LABELS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
+OTHER = "other"
+
+
 def observe(act: str | None, method: str, status: int, seconds: float) -> None:
     label = act or "-"
-    REQUESTS.labels(label, method, str(status)).inc()
+    method_label = method if method in METHOD_LABELS else OTHER
+    REQUESTS.labels(label, method_label, str(status)).inc()
     LATENCY.labels(label).observe(seconds)
 
 

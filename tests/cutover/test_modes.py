@@ -125,6 +125,6 @@ def test_modes_are_ignored_while_legacy_url_is_unset(tmp_path: Path) -> None:
 def test_numbers_from_the_environment_are_checked() -> None:
     from config import load_config
 
-    with pytest.raises(ConfigError, match="LEGACY_TIMEOUT must be a number"):
+    with pytest.raises(ConfigError, match="^LEGACY_TIMEOUT=soon: not a number"):
         load_config({"LEGACY_TIMEOUT": "soon"})
     assert load_config({})["LEGACY_TIMEOUT"] == 15

@@ -303,13 +303,17 @@ def test_grouped_orders_folders_by_name_then_endpoints_newest_first(
     assert list(groups[1]["endpoints"][0]) == ENDPOINT_KEYS
 
 
-def test_grouped_has_no_limit(
+def test_grouped_answers_at_most_100_endpoints_and_offset_pages_to_the_rest(
     make: Factory, call_act: Any, project: Any, folder: Any, token: str
 ) -> None:
     for _ in range(101):
         make.endpoint(folder)
-    groups = call_act("project_endpoints_grouped", id=project.id, token=token).json["data"]
-    assert len(groups[0]["endpoints"]) == 101
+    first = call_act("project_endpoints_grouped", id=project.id, token=token).json["data"]
+    rest = call_act("project_endpoints_grouped", id=project.id, token=token, offset=100)
+    assert len(first[0]["endpoints"]) == 100
+    assert [len(group["endpoints"]) for group in rest.json["data"]] == [1]
+    seen = {e["id"] for e in first[0]["endpoints"] + rest.json["data"][0]["endpoints"]}
+    assert len(seen) == 101
 
 
 @pytest.mark.parametrize("act", ["project_endpoints", "project_endpoints_grouped"])

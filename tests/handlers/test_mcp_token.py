@@ -221,6 +221,7 @@ def test_failed_script_logins_count_towards_the_login_throttle(
         "message": "Login failed",
         "error": "Too many failed login attempts, try again later",
     }
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 900  # issue 15: on every 429
     assert make.rows(McpClientToken) == []
 
 

@@ -11,10 +11,15 @@ from sqlalchemy import func, insert, select
 from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
-from backend.models import AuditLog, Flow, McpClientToken, Project, User
+from backend.models import AuditLog, Flow, McpClientToken, Project, ProjectMember, User
 from tests.factories import PASSWORD, Factory
 
-SECRET_KEYS = ("password_hash", "password_reset_token", "password_reset_token_expires_at")
+SECRET_KEYS = (
+    "password_hash",
+    "password_reset_token",
+    "password_reset_token_expires_at",
+    "token_version",
+)
 USER_KEYS = [
     "id",
     "email",
@@ -22,7 +27,6 @@ USER_KEYS = [
     "avatar_url",
     "is_active",
     "email_verified",
-    "token_version",
     "last_login_at",
     "created_at",
     "updated_at",
@@ -140,8 +144,16 @@ def users_list(call_act: Callable[..., Any], token: str, **query: Any) -> Any:
     return call_act("users", "GET", token=token, **query)
 
 
+def share(make: Factory, owner: User, *others: User) -> None:
+    """A project of `owner` with `others` as members: they all see each other."""
+    project = make.project(owner)
+    for other in others:
+        make.member(project, other)
+
+
 def test_users_pages_newest_first(make: Factory, call_act: Any) -> None:
     people = [make.user(name=f"Person {n}") for n in range(3)]
+    share(make, *people)
     response = users_list(call_act, make.token(people[0]), page=2, limit=2)
     assert status_and_message(response) == (200, "success")
     data = response.json["data"]
@@ -166,7 +178,8 @@ def test_users_search_matches_active_users_by_name_or_email(make: Factory, call_
     caller = make.user(name="Caller")
     by_name = make.user(name="Alice Smith")
     by_email = make.user(email="smithy@example.com", name="Bob")
-    make.user(name="Inactive Smith", is_active=0)
+    inactive = make.user(name="Inactive Smith", is_active=0)
+    share(make, caller, by_name, by_email, inactive)
     response = users_list(call_act, make.token(caller), search="smith", page=7)
     data = response.json["data"]
     assert sorted(u["id"] for u in data["users"]) == sorted([by_name.id, by_email.id])
@@ -177,6 +190,7 @@ def test_users_search_matches_active_users_by_name_or_email(make: Factory, call_
 def test_users_search_treats_wildcards_literally(make: Factory, call_act: Any) -> None:
     caller = make.user(email="caller@example.com", name="Caller")
     percent = make.user(email="percent@example.com", name="100% Sure")
+    share(make, caller, percent)
     data = users_list(call_act, make.token(caller), search="%").json["data"]
     assert [u["id"] for u in data["users"]] == [percent.id]
     assert users_list(call_act, make.token(caller), search="_").json["data"]["total"] == 0
@@ -210,8 +224,7 @@ def test_users_refuses_bad_paging(
 
 def test_users_stats_counts_by_status(make: Factory, call_act: Any) -> None:
     caller = make.user()
-    make.user(is_active=0)
-    make.user()
+    share(make, caller, make.user(is_active=0), make.user())
     response = call_act("users_stats", "GET", token=make.token(caller))
     assert status_and_message(response) == (200, "success")
     assert response.json["data"] == {"total_users": 3, "active_users": 2, "inactive_users": 1}
@@ -260,8 +273,11 @@ def test_user_acts_require_an_access_token(
 
 
 @pytest.mark.parametrize("act", ["user", "user_update", "user_delete"])
-def test_any_user_can_read_another_user(make: Factory, call_act: Any, act: str) -> None:
+def test_a_user_can_read_someone_they_share_a_project_with(
+    make: Factory, call_act: Any, act: str
+) -> None:
     reader, target = make.user(), make.user()
+    share(make, target, reader)
     response = call_act(act, "GET", id=target.id, token=make.token(reader))
     assert status_and_message(response) == (200, "User retrieved successfully")
     assert list(response.json["data"]["user"]) == USER_KEYS
@@ -563,8 +579,14 @@ def test_user_delete_keeps_the_audit_trail_of_owned_and_shared_projects(
         200,
         "User deleted successfully",
     )
-    assert count(app, AuditLog, AuditLog.user_id.is_(None)) == 2
-    assert count(app, AuditLog, AuditLog.project_id == shared.id) == 1
+    kept = make.rows(AuditLog, user_id=None)
+    assert sorted(row["action"] for row in kept) == [
+        "flow_deleted",
+        "flow_status_changed",
+        "flow_status_changed",
+        "project_member_left",
+    ]
+    assert count(app, AuditLog, AuditLog.project_id == shared.id) == 2
     assert count(app, Project, Project.owner_id == user.id) == 0
     assert count(app, Flow, Flow.id == shared_flow.id) == 1
 
@@ -599,23 +621,25 @@ def add_mcp_token(app: Flask, project: Project, creator: User) -> None:
         db.session.commit()
 
 
-def test_user_delete_refuses_to_destroy_tokens_of_other_owners_projects(
+def test_user_delete_deletes_their_tokens_for_other_owners_projects(
     app: Flask, make: Factory, call_act: Any
 ) -> None:
     user, owner = make.user(), make.user()
     project = make.project(owner)
     make.member(project, user)
     add_mcp_token(app, project, user)
+    owners_token = make.mcp_token(project)
     response = call_act("user_delete", "DELETE", id=user.id, token=make.token(user))
-    assert status_and_message(response) == (
-        409,
-        "Cannot delete user: they created MCP tokens for projects they do not own",
-    )
-    assert read_user(app, user.id) is not None
-    assert count(app, McpClientToken) == 1
+    assert status_and_message(response) == (200, "User deleted successfully")
+    assert read_user(app, user.id) is None
+    assert [row["created_by"] for row in make.rows(McpClientToken)] == [owner.id]
+    assert call_act("mcp_validate", token=owners_token).status_code == 200
+    assert [row["action"] for row in make.rows(AuditLog, resource_type="mcp_token")] == [
+        "mcp_token_deleted"
+    ]
 
 
-def test_user_delete_refuses_to_destroy_memberships_they_granted(
+def test_user_delete_hands_the_memberships_they_granted_to_the_owner(
     app: Flask, make: Factory, call_act: Any
 ) -> None:
     user, owner, guest = make.user(), make.user(), make.user()
@@ -623,8 +647,6 @@ def test_user_delete_refuses_to_destroy_memberships_they_granted(
     make.member(project, user)
     make.member(project, guest, invited_by=user)
     response = call_act("user_delete", "DELETE", id=user.id, token=make.token(user))
-    assert status_and_message(response) == (
-        409,
-        "Cannot delete user: they invited members to projects they do not own",
-    )
-    assert read_user(app, user.id) is not None
+    assert status_and_message(response) == (200, "User deleted successfully")
+    [membership] = make.rows(ProjectMember, project_id=project.id)
+    assert (membership["user_id"], membership["invited_by"]) == (guest.id, owner.id)

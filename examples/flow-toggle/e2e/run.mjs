@@ -44,6 +44,7 @@ const env = {
   ...process.env,
   DATABASE_URL: `sqlite:///${join(tmp, 'gateway.sqlite')}`,
   APP_ENV: 'development',
+  GATEWAY_INSTANCE_PATH: join(tmp, 'instance'),
   PYTHONPATH: REPO,
 };
 

@@ -19,11 +19,12 @@ import bcrypt
 from sqlalchemy import func, select
 
 from backend import create_app
-from backend.auth import issue_token
+from backend.auth.tokens import issue_token
 from backend.db import db
-from backend.flowstatus import STATUS_CHANGED
+from backend.legacy.clock import now
+from backend.legacy.ids import new_id
 from backend.models import AuditLog, Flow, FlowExecution, Project, User
-from backend.rows import new_id, now
+from services.flows.status import STATUS_CHANGED
 
 PASSWORD = "Secret123"
 STEPS = {
