@@ -283,3 +283,21 @@ def test_a_difference_the_legacy_no_longer_has_when_asked_again_is_no_difference
     row = report_row(gateway, token, "profile")
     assert (row["compared"], row["different"], row["rechecked"]) == (1, 0, 1)
     assert len(legacy.seen) == 2
+
+
+def test_a_divergence_costs_the_legacy_one_recheck_not_more(
+    make_gateway: GatewayMaker, database_url: str, legacy: LegacyStub
+) -> None:
+    """The same difference twice in a row is a divergence: no further rounds."""
+    legacy.answer = envelope_answer({**HEALTH, "message": "Health OK", "data": {}})
+    gateway = make_gateway(
+        database_url,
+        legacy.url,
+        LEGACY_ACT_MODES="health=shadow",
+        SHADOW_KNOWN_DIVERGENCES="health:data.*memory*",  # per process: never twice the same
+    )
+    different = shadow_total("health", "different")
+    gateway.test_client().get(MOUNT + "?act=health")
+    drained(gateway)
+    assert shadow_total("health", "different") == different + 1
+    assert len(legacy.seen) == 2
