@@ -1,6 +1,5 @@
 """The application factory and the console script: wiring only, above every other module."""
 
-import logging
 import os
 from functools import partial
 from pathlib import Path
@@ -19,7 +18,7 @@ from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
 from backend.ops.version import __version__
-from backend.web import cutover, hooks
+from backend.web import cutover, hooks, logs, metrics, probes
 from backend.web.error_handlers import register_error_handlers
 from backend.web.view import script_view, view
 from config import ENV_FILE, ConfigError, instance_secrets, load_config
@@ -31,6 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     config = {**load_config(os.environ, env_file=ENV_FILE), **(overrides or {})}
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], static_folder=None)
     app.config.update(config)
+    logs.configure(app)
     app.config["TZINFO"] = ZoneInfo(app.config["APP_TIMEZONE"])
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"] + 1
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     instance_secrets.fill_missing(app.config, Path(app.instance_path))
     db.init_app(app)
     with app.app_context():
+        metrics.watch_pool(db.engine)  # before the first connection
         tune_engine(db.engine)
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
@@ -51,7 +52,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     hooks.install(app)
     cutover.install(app)
     register_commands(app)
-    configure_logging(app)
     if app.config.get("PROXY_COUNT"):
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
@@ -66,20 +66,11 @@ def register_routes(app: Flask) -> None:
     app.url_map.add(Rule("/", endpoint=hooks.GATEWAY, defaults={"rest": ""}))
     app.url_map.add(Rule("/<path:rest>", endpoint=hooks.GATEWAY))
     app.view_functions[hooks.GATEWAY] = view
+    probes.register(app)
     for path, script in registry.scripts.items():
         for mount in app.config["MOUNTS"]:
             app.url_map.add(Rule(mount + path, endpoint=path))
         app.view_functions[path] = partial(script_view, script)
-
-
-def configure_logging(app: Flask) -> None:
-    access = logging.getLogger("gassapi.access")
-    if not access.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.propagate = False
-    access.setLevel(app.config["ACCESS_LOG_LEVEL"])
 
 
 def configured_app() -> Flask:

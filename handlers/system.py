@@ -1,12 +1,14 @@
 """`help` (the registry's own table) and `health` (really asks the database)."""
 
 import resource
+import time
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from backend.auth.access import holds_metrics_token, require_operator
@@ -17,7 +19,7 @@ from backend.core.registry import METHODS, Action, action, registry
 from backend.db import db
 from backend.legacy.clock import now
 from backend.legacy.wire import format_datetime
-from backend.models import additive
+from backend.models import EXECUTIONS, additive
 from backend.ops import openapi
 from backend.ops.version import __version__
 from backend.web import cutover, metrics
@@ -41,6 +43,16 @@ HELP_EXAMPLES = (
     },
 )
 DEGRADED = "Health check: degraded, missing table {} (run init-db)"
+STATM = Path("/proc/self/statm")
+PAGE_SIZE = resource.getpagesize()
+MEMORY_SECONDS = 1.0
+_memory: list[Any] = [float("-inf"), (0, 0)]
+PING = text("SELECT 1")
+LIVE_LEASES = (
+    select(func.count())
+    .select_from(EXECUTIONS)
+    .where(EXECUTIONS.c.status == "running", EXECUTIONS.c.lease_expires_at > bindparam("now"))
+)
 
 
 def help_entry(method: str, act: Action, document: dict[str, Any]) -> dict[str, Any]:
@@ -72,20 +84,29 @@ def help_(call: Call) -> Reply:
     return Reply(cutover.help_section(help_document()), "API Documentation")
 
 
-def memory() -> tuple[int, int]:
+def read_memory() -> tuple[int, int]:
     """Current and peak resident memory in bytes."""
-    statm = Path("/proc/self/statm")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    if not statm.exists():
+    try:
+        pages = int(STATM.read_text().split()[1])
+    except OSError:  # no /proc (not Linux)
         return peak, peak
-    pages = int(statm.read_text().split()[1])
-    return pages * resource.getpagesize(), peak
+    return pages * PAGE_SIZE, peak
+
+
+def memory() -> tuple[int, int]:
+    """`read_memory()`, read at most once a second per worker: the file read and the system
+    call cost more than the rest of `health` without its database round trip."""
+    now = time.monotonic()
+    if now - _memory[0] >= MEMORY_SECONDS:
+        _memory[:] = [now, read_memory()]
+    return _memory[1]
 
 
 @action("/health", acts=("health",), summary="Health check")
 def health(call: Call) -> Reply:
     try:
-        db.session.execute(text("SELECT 1"))
+        db.session.execute(PING)
     except DBAPIError as exc:
         raise ServiceUnavailable(
             "Health check failed: database unreachable",
@@ -116,5 +137,12 @@ def metrics_endpoint(call: Call) -> Raw:
     if not current_app.config["METRICS_ENABLED"]:
         raise NotFound("Metrics are disabled")
     require_operator(call)
-    body, content_type = metrics.exposition()
+    body, content_type = metrics.exposition(metrics.LeaseCollector(live_leases, now))
     return Raw(body, content_type)
+
+
+def live_leases(at: datetime) -> int | None:
+    """Executions holding a live lease now; None while their table is missing."""
+    if EXECUTIONS.name in additive.missing_now():
+        return None
+    return db.session.execute(LIVE_LEASES, {"now": at}).scalar_one()

@@ -28,7 +28,7 @@ from backend.ops.version import __version__
 from backend.runner import run
 from backend.web import cutover
 from backend.web.cutover.report import TABLE_COLUMNS, details
-from config import ConfigError, whole
+from config import ConfigError, metrics_dir, whole
 
 CLI_CLIENT = Client(ip=None, user_agent=f"gassapi-gateway-cli/{__version__}")
 FLOW_COLUMNS = ("id", "name", "is_active", "folder_id", "updated_at")
@@ -438,6 +438,7 @@ def serve(bind: str | None) -> None:
         whole(os.environ, "WEB_CONCURRENCY", 1, minimum=1)
     except ConfigError as exc:
         raise CommandFailed(f"configuration: {exc}") from None
+    metrics_dir.ensure(os.environ)  # inherited by gunicorn before it imports the gateway
     args = ["-m", "gunicorn", "-c", "python:backend.ops.gunicorn_conf", "backend:create_app()"]
     os.execv(sys.executable, [sys.executable, *args, *(["--bind", bind] if bind else [])])
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import gunicorn.http.wsgi
 
-from config import ENV_FILE, ConfigError, instance_secrets, load_config, whole
+from backend.web.logs import gunicorn_logconfig
+from config import ENV_FILE, ConfigError, instance_secrets, load_config, metrics_dir, whole
 
 
 def setting(name: str, default: int, minimum: int = 1) -> int:
@@ -34,6 +35,8 @@ preload_app = False
 accesslog = None  # the gateway writes its own structured access log
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# gunicorn's own lines as JSON on stderr, beside the access log (backend/web/logs.py).
+logconfig_dict = gunicorn_logconfig(loglevel)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # gunicorn writes its own `Server` header and drops the application's; keep the legacy value.
@@ -50,3 +53,17 @@ def on_starting(server: Any) -> None:
         instance_secrets.fill_missing(config, Path(config["INSTANCE_PATH"]))
     except ConfigError as exc:
         raise RuntimeError(f"configuration: {exc}") from None
+    # The workers' metrics files: the entry point made the directory (config/metrics_dir.py);
+    # a configured one (the systemd unit's RuntimeDirectory) may hold an earlier run's.
+    metrics_dir.empty(metrics_dir.ensure(os.environ))
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A stopped worker's gauges (its pool) leave the sums; its counters stay counted."""
+    from prometheus_client import multiprocess  # noqa: PLC0415  (not in the master's imports)
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    metrics_dir.remove_private(metrics_dir.ensure(os.environ))

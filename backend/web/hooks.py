@@ -1,6 +1,5 @@
 """What wraps every response: status line, legacy headers, CORS preflight, request id, log."""
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -9,10 +8,11 @@ from http import HTTPStatus
 
 from flask import Flask, g, request
 from flask import Response as FlaskResponse
+from werkzeug.datastructures import Headers
 
 from backend.core import envelope
 from backend.core.registry import Action
-from backend.web import metrics
+from backend.web import logs, metrics
 
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -35,6 +35,8 @@ RESPONSE_HEADERS = {
 DEFAULT_HEADERS = tuple((name, value, name.lower()) for name, value in RESPONSE_HEADERS.items())
 # A response that brings its own CORS (a legacy script) keeps it as it is.
 NON_CORS_HEADERS = tuple(h for h in DEFAULT_HEADERS if not h[2].startswith("access-control-"))
+DEFAULT_PAIRS = list(Headers([(name, value) for name, value, _ in DEFAULT_HEADERS]).items())
+ENVELOPE_HEADERS = frozenset({"Content-Type", "Content-Length"})
 GATEWAY = "gateway"  # the endpoint of the act router; other endpoints answer their own OPTIONS
 HSTS = "max-age=31536000; includeSubDomains"
 # Python 3.13 renamed these after RFC 9110; the wire keeps the names nginx and PHP sent.
@@ -45,11 +47,12 @@ CLASSIC_PHRASES = {
     422: "Unprocessable Entity",
 }
 # `404 Not Found`, not Werkzeug's upper-cased `404 NOT FOUND`: clients show the reason phrase.
+# Werkzeug upper-cases the phrase, so only phrases with a lower-case letter are rewritten.
+PHRASES = {status.value: CLASSIC_PHRASES.get(status.value, status.phrase) for status in HTTPStatus}
 STATUS_LINES = {
-    status.value: f"{status.value} {CLASSIC_PHRASES.get(status.value, status.phrase)}"
-    for status in HTTPStatus
+    code: f"{code} {phrase}" for code, phrase in PHRASES.items() if phrase != phrase.upper()
 }
-access_log = logging.getLogger("gassapi.access")
+LOGGED_CHARS = 512  # of the client's own strings (path, user agent) in an access line
 
 
 @dataclass
@@ -96,38 +99,59 @@ def finish_request(response: FlaskResponse) -> FlaskResponse:
         response.status = line
     info = g.get("info")
     if info is None or not info.preflight:
-        # `setdefault` per header scans the list and raises a KeyError for each missing name.
-        present = {name.lower() for name, _ in response.headers.items()}
-        defaults = NON_CORS_HEADERS if "access-control-allow-origin" in present else DEFAULT_HEADERS
-        response.headers.extend(
-            [(name, value) for name, value, key in defaults if key not in present]
-        )
+        add_default_headers(response)
         if is_https():
             response.headers["Strict-Transport-Security"] = HSTS
     response.headers["X-Request-ID"] = info.request_id if info is not None else ""
-    log_access(info or RequestInfo("", 0.0), response.status_code)
+    log_access(info or RequestInfo("", 0.0), response)
     return response
 
 
-def log_access(info: RequestInfo, status: int) -> None:
-    elapsed = time.perf_counter() - info.started if info.started else 0.0
-    action = info.action
-    metrics.observe(info.act if action else None, request.method, status, elapsed)
-    if not access_log.isEnabledFor(logging.INFO):
+def add_default_headers(response: FlaskResponse) -> None:
+    """The legacy headers, each unless the response brings its own. An envelope carries only
+    Content-Type and Content-Length, so it takes the whole list in one step: the values are
+    constants, checked once by `Headers` at import, not again per header and per request
+    (`Headers.extend` validates each value; Werkzeug keeps the pairs in `_list`)."""
+    headers = response.headers
+    if all(name in ENVELOPE_HEADERS for name, _ in headers):
+        headers._list.extend(DEFAULT_PAIRS)
         return
-    flow_id = info.args.get("id") if action and action.path.startswith("/flow/") else None
+    # `setdefault` per header scans the list and raises a KeyError for each missing name.
+    present = {name.lower() for name, _ in headers.items()}
+    defaults = NON_CORS_HEADERS if "access-control-allow-origin" in present else DEFAULT_HEADERS
+    headers.extend([(name, value) for name, value, key in defaults if key not in present])
+
+
+def log_access(info: RequestInfo, response: FlaskResponse) -> None:
+    now = time.time()
+    elapsed = time.perf_counter() - info.started if info.started else 0.0
+    status = response.status_code
+    act = metrics.act_label(info.act, info.action)
+    environ = request.environ
+    method = environ["REQUEST_METHOD"]
+    metrics.observe(act, method, status, elapsed)
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not logs.access.isEnabledFor(level):
+        return
+    action = info.action
     line = {
-        "time": envelope.timestamp_utc(),
+        "time": logs.utc_time(now),
+        "level": logs.level_name(level),
+        "logger": logs.ACCESS_LOGGER,
         "request_id": info.request_id or None,
-        "act": info.act,
-        "method": request.method,
+        "act": act,
+        "method": method,
+        "path": request.path[:LOGGED_CHARS],
         "path_form": info.path_form,
         "status": status,
+        "bytes": 0 if method == "HEAD" else response.content_length,
         "duration_ms": round(elapsed * 1000, 2),
+        "client": environ.get("REMOTE_ADDR"),
+        "user_agent": (environ.get("HTTP_USER_AGENT") or "")[:LOGGED_CHARS] or None,
         "user_id": info.user_id,
-        "flow_id": flow_id,
+        "flow_id": info.args.get("id") if action and action.path.startswith("/flow/") else None,
     }
-    access_log.info(json.dumps(line, ensure_ascii=False))
+    logs.write_access(level, line)
 
 
 def install(app: Flask) -> None:
