@@ -1,5 +1,6 @@
 """Production gunicorn defaults; every value can be overridden from the environment."""
 
+import logging
 import multiprocessing
 import os
 from pathlib import Path
@@ -35,8 +36,10 @@ preload_app = False
 accesslog = None  # the gateway writes its own structured access log
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
-# gunicorn's own lines as JSON on stderr, beside the access log (backend/web/logs.py).
+# gunicorn's own lines as JSON on stderr, beside the access log (backend/web/logs.py); Python's
+# warnings (gevent's monkey-patching ones) become records of the same stream.
 logconfig_dict = gunicorn_logconfig(loglevel)
+logging.captureWarnings(True)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # gunicorn writes its own `Server` header and drops the application's; keep the legacy value.
