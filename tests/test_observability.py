@@ -185,18 +185,20 @@ def test_metric_names_follow_prometheus_conventions(make: Factory, scraped: Flas
     assert all(f"{name}_total" in body for name in counters)
 
 
+def pool_gauges(client: FlaskClient) -> dict[str, float]:
+    found = re.findall(r"^gassapi_db_pool_(\w+)_connections (\S+)$", scrape(client), re.M)
+    return {name: float(value) for name, value in found}
+
+
 def test_pool_gauges_show_connections_in_use_and_open(scraped: FlaskClient) -> None:
+    first = pool_gauges(scraped)
     scraped.get(BASE, query_string={"act": "health"})
-    body = scrape(scraped)
-    gauges = dict(re.findall(r"^(gassapi_db_pool_\w+) (\S+)$", body, re.MULTILINE))
-    assert set(gauges) == {
-        "gassapi_db_pool_checked_out_connections",
-        "gassapi_db_pool_open_connections",
-        "gassapi_db_pool_size_connections",
-        "gassapi_db_pool_overflow_connections",
-    }
-    # The scrape itself holds one connection while it answers; none is left over from health.
-    assert float(gauges["gassapi_db_pool_checked_out_connections"]) == 1.0
+    second = pool_gauges(scraped)
+    assert set(second) == {"checked_out", "open", "size", "overflow"}
+    # Each scrape holds one connection while it answers (the process may hold others: earlier
+    # tests' apps share these gauges); health gave its own back.
+    assert second["checked_out"] == first["checked_out"] >= 1
+    assert second["open"] >= second["checked_out"]
 
 
 def live_leases(client: FlaskClient) -> float:

@@ -73,7 +73,9 @@ def act_label(act: str | None, action: Action | None) -> str:
     """The act a request was for, in any URL form: the act it named, the first act of the path
     a REST request matched, or `unknown` (an act that does not exist, a path that matches none)."""
     if action is not None:
-        return act if act is not None and act in action.acts else action.acts[0]
+        if act is not None and (act in action.acts or act == action.name):  # or a legacy script
+            return act
+        return action.acts[0] if action.acts else action.name
     return act if act is not None and (act in registry.acts or act in PROBES) else UNKNOWN
 
 
