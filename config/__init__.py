@@ -19,6 +19,7 @@ DEVELOPMENT_ENVS = ("", "development", "testing")
 # refused in production: anyone can forge tokens with them.
 PUBLISHED_SECRETS = frozenset({DEFAULT_ACCESS_SECRET, DEFAULT_REFRESH_SECRET})
 MIN_SECRET_BYTES = 32
+MIN_SCRAPE_TOKEN_CHARS = 16
 # innodb_lock_wait_timeout of every gateway connection, and the time within which the retries of
 # one request must fit (below gunicorn's 30 s worker timeout).
 DEFAULT_LOCK_WAIT_TIMEOUT = 10
@@ -114,6 +115,17 @@ def check_production_secret(name: str, value: str | None) -> None:
         raise ConfigError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes: set a longer secret")
 
 
+def scrape_token(env: Mapping[str, str]) -> str | None:
+    """METRICS_TOKEN: the static Bearer token a Prometheus scraper sends (docs/observability.md)."""
+    value = env.get("METRICS_TOKEN") or None
+    if value is not None and len(value) < MIN_SCRAPE_TOKEN_CHARS:
+        raise ConfigError(
+            f"METRICS_TOKEN is shorter than {MIN_SCRAPE_TOKEN_CHARS} characters: "
+            "set a long random token"
+        )
+    return value
+
+
 def secrets(env: Mapping[str, str], development: bool) -> tuple[str | None, str | None]:
     """Only keys the operator set; in development a missing one is the instance folder's own."""
     settings = [secret_setting(env, kind) for kind in ("access", "refresh")]
@@ -181,7 +193,7 @@ def load_config(environ: Mapping[str, str], env_file: str | Path | None = None) 
         "DB_WSREP_SYNC_WAIT": whole(env, "DB_WSREP_SYNC_WAIT", 1, minimum=0),
         "DB_AUTO_CREATE": switch(env, "DB_AUTO_CREATE", True),
         "METRICS_ENABLED": switch(env, "METRICS_ENABLED", True),
-        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "METRICS_TOKEN": scrape_token(env),
         "MAX_BODY_BYTES": 1_048_576,
         "LOGIN_MAX_FAILURES": whole(env, "LOGIN_MAX_FAILURES", 10, minimum=1),
         "LOGIN_FAILURE_WINDOW_SECONDS": whole(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1),

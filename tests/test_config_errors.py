@@ -42,6 +42,13 @@ def test_a_malformed_setting_is_refused_naming_the_variable_and_value(
         load_config(environ)
 
 
+def test_a_short_scrape_token_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError, match="^METRICS_TOKEN is shorter than 16 characters") as raised:
+        load_config({"METRICS_TOKEN": "guessable"})
+    assert "guessable" not in str(raised.value)
+    assert load_config({"METRICS_TOKEN": "x" * 16})["METRICS_TOKEN"] == "x" * 16
+
+
 def started(command: list[str], environ: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DB_", "JWT_"))}
     env.update({"DATABASE_URL": "sqlite://", "APP_ENV": "", **environ, "PYTHONPATH": str(REPO)})
