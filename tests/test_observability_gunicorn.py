@@ -4,7 +4,10 @@ line of the stream is JSON (gunicorn's own, the access log, the application's er
 is one access line per request, the probes answer GET and HEAD."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from http.client import HTTPConnection
 from pathlib import Path
@@ -68,6 +71,19 @@ def test_the_same_requests_read_the_same_count_on_every_scrape(gunicorn: Gateway
         assert get(gunicorn, BASE + "livez")[0] == 200
     for _ in range(9):  # answered by any of the 3 workers
         assert count(scrape(gunicorn), 'act="livez",method="GET",status="200"') == 8
+
+
+def test_serve_counts_over_its_workers_too(app: Flask, database_url: str) -> None:
+    """`gassapi-gateway serve` makes the directory before gunicorn imports the gateway."""
+    serve = (str(Path(sys.executable).parent / "gassapi-gateway"), "serve")
+    gateway = start_gateway(database_url, workers=2, extra_env=SERVED, command=serve)
+    try:
+        for _ in range(5):
+            get(gateway, "/readyz")
+        for _ in range(6):
+            assert count(scrape(gateway), 'act="readyz",method="GET",status="200"') == 5
+    finally:
+        gateway.stop()
 
 
 def test_rest_and_path_forms_are_counted_under_their_act(gunicorn: Gateway) -> None:
@@ -174,3 +190,21 @@ def test_readiness_is_503_and_liveness_200_while_the_database_is_away() -> None:
         assert get(gateway, "/livez")[0] == 200
     finally:
         gateway.stop()
+
+
+def test_a_configuration_that_cannot_count_over_workers_refuses_to_start() -> None:
+    """The packaged module alone, without the directory: prometheus_client was imported before
+    it could be made, so each worker would count alone; one line instead of wrong numbers."""
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:backend.ops.gunicorn_conf"]
+    run = subprocess.run(
+        [*command, "wsgi:app", "-b", "127.0.0.1:0"],
+        env={**env, "DATABASE_URL": "sqlite://"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "PROMETHEUS_MULTIPROC_DIR is unset" in run.stderr
+    assert "Traceback" not in run.stderr

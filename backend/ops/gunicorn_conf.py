@@ -57,8 +57,15 @@ def on_starting(server: Any) -> None:
     except ConfigError as exc:
         raise RuntimeError(f"configuration: {exc}") from None
     # The workers' metrics files: the entry point made the directory (config/metrics_dir.py);
-    # a configured one (the systemd unit's RuntimeDirectory) may hold an earlier run's.
-    metrics_dir.empty(metrics_dir.ensure(os.environ))
+    # a configured one (the systemd unit's RuntimeDirectory) may hold an earlier run's. Made
+    # here it would come too late (this module's imports already loaded prometheus_client).
+    directory = os.environ.get(metrics_dir.VARIABLE)
+    if not directory:
+        raise RuntimeError(
+            f"configuration: {metrics_dir.VARIABLE} is unset: start with "
+            "`gunicorn -c gunicorn.conf.py` or `gassapi-gateway serve`, or set it"
+        )
+    metrics_dir.empty(Path(directory))
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -69,4 +76,4 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    metrics_dir.remove_private(metrics_dir.ensure(os.environ))
+    metrics_dir.remove_private(Path(os.environ[metrics_dir.VARIABLE]))
