@@ -52,6 +52,7 @@ def test_one_structured_access_line_per_request(
     assert line["bytes"] == len(response.get_data())
     assert line["level"] == "info"
     assert line["logger"] == "gassapi.access"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", line["time"])
     assert line["client"] == "127.0.0.1"
     assert line["user_agent"] == "werkzeug-test/1.0"
     assert line["user_id"] == owner.id

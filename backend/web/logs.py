@@ -24,16 +24,18 @@ LEVELS = {
     logging.CRITICAL: "critical",
 }
 encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_second: list[Any] = [-1, ""]
+_second: list[tuple[int, str]] = [(-1, "")]  # the last second and its text, replaced whole
 access = logging.getLogger(ACCESS_LOGGER)
 
 
 def utc_time(now: float) -> str:
     """`2026-12-06T09:17:43.758+00:00` (UTC, milliseconds); the date part is built once a second."""
     second = int(now)
-    if second != _second[0]:
-        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
-    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"
+    cached = _second[0]
+    if cached[0] != second:
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        _second[0] = cached
+    return f"{cached[1]}.{int((now - second) * 1000):03d}+00:00"
 
 
 def level_name(level: int) -> str:
