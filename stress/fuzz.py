@@ -3,7 +3,7 @@
 A gateway on the shared MariaDB (database `gw_fuzz`, recreated) is fuzzed through
 `GET /gassapi2/backend/openapi.json` with a valid Bearer token. Path ids come from dictionaries
 of seeded rows part of the time (the rest are generated), so handlers run past their 404s; the
-DELETE operations get their own sacrificial rows (MCP tokens included, minted over HTTP). Four
+DELETE operations get their own sacrificial rows (MCP tokens included, minted over HTTP). Five
 runs, the destructive ones last:
 
 1. "main": every operation except DELETEs and the ones that end the caller's own session or
@@ -12,8 +12,10 @@ runs, the destructive ones last:
    the token acts as its minter, on its own project only);
 3. "delete": the DELETE operations, as user A (schemathesis also reuses ids it saw in responses,
    so these may delete the seeded project: nothing runs after them as A);
-4. "account": profile update, user update/toggle/delete, logout, logout-all, change-password and
-   leaving A's project, as user B (a member of it), since they may disable or delete B.
+4. "account": profile update, user update and toggle, and leaving A's project, as user B (a
+   member of it), since they change B's account;
+5. "session": logout, logout-all, change-password and user delete, as B (after them, B's token
+   is dead: run in the same run as the others, they left those only 401s to check).
 
 Before the runs, deterministic sweeps of what issue 15 found, on every operation:
 stress/huge_numbers.py sends an integer past the float range in every body field (each answer
@@ -149,7 +151,19 @@ ID_SOURCES = {
 }
 ID_PROBABILITY = 0.7
 CAP_ROWS = 101  # more folders, environments and endpoints than any answer may hold (item 10)
-RUN_TOKENS = {"main": "owner", "mcp": "mcp", "delete": "owner", "account": "member"}
+RUN_TOKENS = {
+    "main": "owner",
+    "mcp": "mcp",
+    "delete": "owner",
+    "account": "member",
+    "session": "member",
+}
+# the ones that end the member's session or account run last, or the rest would only get 401s
+SESSION_ENDING = ("logout_post", "change_password_post", "logout_all_post", "user_delete_delete")
+MEMBER_RUNS = {
+    "account": tuple(op for op in ACCOUNT_OPERATIONS if op not in SESSION_ENDING),
+    "session": SESSION_ENDING,
+}
 
 
 def seed_extras(seeded: Seed) -> dict[str, Any]:
@@ -393,7 +407,7 @@ def schemathesis(
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        str(ACCOUNT_MAX_EXAMPLES if kind == "account" else MAX_EXAMPLES),
+        str(ACCOUNT_MAX_EXAMPLES if kind in MEMBER_RUNS else MAX_EXAMPLES),
         "--seed",
         str(SEED),
         "--workers",
@@ -408,8 +422,8 @@ def schemathesis(
         str(report_dir),
         "--no-color",
     ]
-    if kind == "account":
-        for operation in ACCOUNT_OPERATIONS:
+    if kind in MEMBER_RUNS:
+        for operation in MEMBER_RUNS[kind]:
             command += ["--include-operation-id", operation]
     else:
         command += ["--include-method" if kind == "delete" else "--exclude-method", "DELETE"]
