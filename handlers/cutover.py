@@ -10,7 +10,13 @@ from backend.core.registry import action
 from backend.web import cutover
 
 
-@action("/cutover/report", acts=("cutover_report",), auth=OPTIONAL, summary="Cut-over report")
+@action(
+    "/cutover/report",
+    acts=("cutover_report",),
+    auth=OPTIONAL,
+    summary="Cut-over report",
+    errors=(404,),  # «Cut-over is not configured» while LEGACY_URL is unset
+)
 def cutover_report(call: Call) -> Reply:
     """Guarded like `metrics`; 404 while LEGACY_URL is unset (`flask cutover report` still reads
     the counts left on disk)."""

@@ -131,6 +131,7 @@ def grouped_query(project_id: str, page: Page) -> Select[Any]:
     auth=ANY_TOKEN,
     summary="List endpoints grouped by folder (at most 100 endpoints per answer; limit/offset "
     "page through them)",
+    query_schemas=(PageQuery,),
     out=EndpointGroupOut(many=True),
 )
 def project_endpoints_grouped(call: Call) -> Reply:

@@ -67,6 +67,7 @@ def config_environment(env: dict[str, Any]) -> dict[str, Any]:
     auth=CONFIG_AUTH,
     summary="Generate MCP config for project (a new token acting as the caller; optional "
     "?expires_in_days=N; members only if the owner allows it)",
+    query_schemas=(McpConfigQuery,),
 )
 def mcp_generate_config(call: Call) -> Reply:
     project_id = call.args["id"]
@@ -177,6 +178,7 @@ def current_project(call: Call) -> Reply:
     auth=STRICT,
     summary="List a project's MCP tokens, never their secret (the owner sees all, a member their "
     "own; newest first, at most 100, limit/offset) and the owner's minting policy",
+    query_schemas=(PageQuery,),
 )
 def mcp_tokens_list(call: Call) -> Reply:
     project_id = call.args["id"]

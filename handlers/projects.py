@@ -195,6 +195,7 @@ def project_delete(call: Call) -> Reply:
     acts=MEMBER_ACTS,
     auth=STRICT,
     summary="List a project's owner and members (at most 100, limit/offset)",
+    query_schemas=(PageQuery,),
 )
 def project_members(call: Call) -> Reply:
     project_id = call.args["id"]

@@ -211,6 +211,7 @@ def users_stats(call: Call) -> Reply:
     acts=USER_ACTS,
     auth=STRICT,
     summary="Read a user you may see (404 «User not found» for anyone else)",
+    errors=(400,),  # an id that is not `[A-Za-z0-9_-]+`
     out=UserAnswerOut,
 )
 def user(call: Call) -> Reply:
@@ -258,6 +259,7 @@ def user_toggle_status(call: Call) -> Reply:
     acts=USER_ACTS,
     auth=STRICT,
     summary="Delete your own account",
+    errors=(400,),  # an id that is not `[A-Za-z0-9_-]+`
 )
 def user_delete(call: Call) -> Reply:
     delete_account(call, own_user_id(call, from_header=True))

@@ -468,20 +468,25 @@ def call(
     tag: str = "",
     query: Mapping[str, str] | None = None,
     host: str = "127.0.0.1",
+    headers: Mapping[str, str] | None = None,
 ) -> Answer:
-    """One request on a fresh connection (gunicorn's sync workers close after each answer)."""
+    """One request on a fresh connection (gunicorn's sync workers close after each answer).
+
+    `body` is sent as JSON, or as it is when it is bytes; `headers` are added last (an
+    `Authorization` there replaces the one `token` makes)."""
     params = {"act": act, **({"id": id} if id is not None else {}), **(query or {})}
-    headers = {"User-Agent": tag or "stress", "Connection": "close"}
+    sent = {"User-Agent": tag or "stress", "Connection": "close"}
     if token:
-        headers["Authorization"] = f"Bearer {token}"
+        sent["Authorization"] = f"Bearer {token}"
     payload = None
     if body is not None:
-        payload = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        sent["Content-Type"] = "application/json"
+    sent.update(headers or {})
     started = time.monotonic()
     connection = HTTPConnection(host, port, timeout=timeout)
     try:
-        connection.request(method, f"{BASE}?{urlencode(params)}", body=payload, headers=headers)
+        connection.request(method, f"{BASE}?{urlencode(params)}", body=payload, headers=sent)
         response = connection.getresponse()
         data = response.read()
         return Answer(

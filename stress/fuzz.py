@@ -3,18 +3,25 @@
 A gateway on the shared MariaDB (database `gw_fuzz`, recreated) is fuzzed through
 `GET /gassapi2/backend/openapi.json` with a valid Bearer token. Path ids come from dictionaries
 of seeded rows part of the time (the rest are generated), so handlers run past their 404s; the
-DELETE operations get their own sacrificial rows. Three runs, the
-destructive ones last:
+DELETE operations get their own sacrificial rows (MCP tokens included, minted over HTTP). Five
+runs, the destructive ones last:
 
 1. "main": every operation except DELETEs and the ones that end the caller's own session or
    account, as user A;
-2. "delete": the DELETE operations, as user A (schemathesis also reuses ids it saw in responses,
+2. "mcp": the same operations with an MCP token of A's project as the Bearer (issue 15 item 1:
+   the token acts as its minter, on its own project only);
+3. "delete": the DELETE operations, as user A (schemathesis also reuses ids it saw in responses,
    so these may delete the seeded project: nothing runs after them as A);
-3. "account": profile update, user update/toggle/delete, logout, logout-all, change-password,
-   as user B, since they may disable or delete B.
+4. "account": profile update, user update and toggle, and leaving A's project, as user B (a
+   member of it), since they change B's account;
+5. "session": logout, logout-all, change-password and user delete, as B (after them, B's token
+   is dead: run in the same run as the others, they left those only 401s to check).
 
-Before the three runs, a deterministic sweep (stress/huge_numbers.py, issue 15 item 4) sends an
-integer past the float range in every body field of every operation: each answer must be a 4xx.
+Before the runs, deterministic sweeps of what issue 15 found, on every operation:
+stress/huge_numbers.py sends an integer past the float range in every body field (each answer
+must be a 4xx); stress/hostile_requests.py sends malformed and non-Bearer `Authorization` headers,
+310-digit ids, huge query values, bodies past `MAX_BODY_BYTES` and checks the response caps on
+101 seeded folders, environments and endpoints.
 
 Checks: no 5xx, status codes, content types, required headers and bodies as declared. The run
 passes with zero failures, zero 5xx in the gateway's access log and at least FUZZ_MIN_CASES
@@ -28,13 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
 
-from stress import huge_numbers, report
+from stress import hostile_requests, huge_numbers, report
 from stress.common import (
     Seed,
     call,
@@ -69,6 +77,7 @@ ACCOUNT_OPERATIONS = (
     "change_password_post",
     "logout_all_post",
     "user_delete_delete",
+    "project_leave_post",
 )
 # operation ids whose `{id}` is drawn, part of the time, from one dictionary of seeded ids
 ID_SOURCES = {
@@ -107,7 +116,13 @@ ID_SOURCES = {
         "mcp_generate_config_post",
         "flow_list_get",
         "flow_create_post",
+        "project_members_get",
+        "project_remove_member_delete",
+        "project_leave_post",
+        "mcp_tokens_list_get",
+        "mcp_token_policy_put",
     ),
+    "victim_mcp_tokens": ("mcp_token_revoke_delete",),
     "folders": (
         "folder_detail_get",
         "folder_update_put",
@@ -135,13 +150,35 @@ ID_SOURCES = {
     ),
 }
 ID_PROBABILITY = 0.7
+CAP_ROWS = 101  # more folders, environments and endpoints than any answer may hold (item 10)
+RUN_TOKENS = {
+    "main": "owner",
+    "mcp": "mcp",
+    "delete": "owner",
+    "account": "member",
+    "session": "member",
+}
+# the ones that end the member's session or account run last, or the rest would only get 401s
+SESSION_ENDING = ("logout_post", "change_password_post", "logout_all_post", "user_delete_delete")
+MEMBER_RUNS = {
+    "account": tuple(op for op in ACCOUNT_OPERATIONS if op not in SESSION_ENDING),
+    "session": SESSION_ENDING,
+}
 
 
 def seed_extras(seeded: Seed) -> dict[str, Any]:
     """A second user (the account run), sacrificial rows for the DELETEs, running executions."""
     from backend.auth.tokens import issue_token
     from backend.db import db
-    from backend.models import Endpoint, Environment, Flow, FlowExecution, Folder, User
+    from backend.models import (
+        Endpoint,
+        Environment,
+        Flow,
+        FlowExecution,
+        Folder,
+        ProjectMember,
+        User,
+    )
 
     app = tooling_app(seeded.url)
     stamp = gateway_now()
@@ -233,6 +270,20 @@ def seed_extras(seeded: Seed) -> dict[str, Any]:
             ],
         )
         db.session.execute(
+            insert(ProjectMember.__table__),
+            [
+                {
+                    "id": new_id("pm"),
+                    "project_id": seeded.project_id,
+                    "user_id": account_id,
+                    "invited_by": seeded.user_id,
+                    "joined_at": stamp,
+                    "created_at": stamp,
+                }
+            ],
+        )
+        seed_past_the_caps(seeded, common)
+        db.session.execute(
             insert(FlowExecution.__table__),
             [
                 {
@@ -263,6 +314,62 @@ def seed_extras(seeded: Seed) -> dict[str, Any]:
         account_user=[account_id],
     )
     return {"ids": ids, "account_token": account_token, "account_id": account_id}
+
+
+def seed_past_the_caps(seeded: Seed, common: dict[str, Any]) -> None:
+    """CAP_ROWS folders, environments and endpoints more in the project (item 10's caps)."""
+    from backend.db import db
+    from backend.models import Endpoint, Environment, Folder
+
+    rows = range(CAP_ROWS)
+    folder = {"project_id": seeded.project_id, "headers": "[]", "variables": "[]", "is_default": 0}
+    db.session.execute(
+        insert(Folder.__table__),
+        [
+            {"id": new_id("col"), "name": f"Cap folder {n}", "created_by": seeded.user_id}
+            | folder
+            | common
+            for n in rows
+        ],
+    )
+    environment = {"project_id": seeded.project_id, "variables": "{}", "is_default": 0}
+    db.session.execute(
+        insert(Environment.__table__),
+        [{"id": new_id("env"), "name": f"cap-{n}"} | environment | common for n in rows],
+    )
+    endpoint = {"method": "GET", "url": "https://example.com/cap", "headers": "[]"}
+    db.session.execute(
+        insert(Endpoint.__table__),
+        [
+            {"id": new_id("ep"), "name": f"Cap endpoint {n}", "folder_id": seeded.folder_id}
+            | {"created_by": seeded.user_id}
+            | endpoint
+            | common
+            for n in rows
+        ],
+    )
+
+
+def mint_mcp_tokens(port: int, seeded: Seed, extras: dict[str, Any]) -> None:
+    """Over HTTP, as the acts do it: the owner's token for the "mcp" run, then victims for the
+    revoke act (two of the owner's, one the member minted)."""
+    extras["mcp_token"] = mint_mcp_token(port, seeded.project_id, seeded.token)
+    kept = mcp_token_ids(port, seeded)
+    for minter in (seeded.token, seeded.token, extras["account_token"]):
+        mint_mcp_token(port, seeded.project_id, minter)
+    extras["ids"]["victim_mcp_tokens"] = sorted(mcp_token_ids(port, seeded) - kept)
+
+
+def mint_mcp_token(port: int, project_id: str, token: str) -> str:
+    answer = call(port, "mcp_generate_config", "POST", id=project_id, token=token)
+    if answer.status != 201:
+        raise SystemExit(f"fuzz: mcp_generate_config answered {answer.status}: {answer.body!r}")
+    return str(answer.data["token"])
+
+
+def mcp_token_ids(port: int, seeded: Seed) -> set[str]:
+    answer = call(port, "mcp_tokens", id=seeded.project_id, token=seeded.token)
+    return {row["id"] for row in answer.data["tokens"]}
 
 
 def toml_list(values: Any) -> str:
@@ -300,7 +407,7 @@ def schemathesis(
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        str(ACCOUNT_MAX_EXAMPLES if kind == "account" else MAX_EXAMPLES),
+        str(ACCOUNT_MAX_EXAMPLES if kind in MEMBER_RUNS else MAX_EXAMPLES),
         "--seed",
         str(SEED),
         "--workers",
@@ -315,8 +422,8 @@ def schemathesis(
         str(report_dir),
         "--no-color",
     ]
-    if kind == "account":
-        for operation in ACCOUNT_OPERATIONS:
+    if kind in MEMBER_RUNS:
+        for operation in MEMBER_RUNS[kind]:
             command += ["--include-operation-id", operation]
     else:
         command += ["--include-method" if kind == "delete" else "--exclude-method", "DELETE"]
@@ -362,7 +469,9 @@ def access_statuses(log_path: Path) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def huge_number_sweep(port: int, seeded: Seed, extras: dict[str, Any]) -> dict[str, Any]:
+def callers(
+    seeded: Seed, extras: dict[str, Any]
+) -> tuple[Callable[[str], str], Callable[[str], str]]:
     """Each operation as the user its run acts as, on a seeded row where it takes an id."""
     sources = {op: name for name, operations in ID_SOURCES.items() for op in operations}
 
@@ -373,8 +482,15 @@ def huge_number_sweep(port: int, seeded: Seed, extras: dict[str, Any]) -> dict[s
         name = sources.get(operation_id)
         return extras["ids"][name][0] if name else "no_such_row"
 
-    doc = call(port, "openapi").json()
-    return huge_numbers.sweep(port, doc, token_for, id_for)
+    return token_for, id_for
+
+
+def huge_number_sweep(port: int, seeded: Seed, extras: dict[str, Any]) -> dict[str, Any]:
+    return huge_numbers.sweep(port, call(port, "openapi").json(), *callers(seeded, extras))
+
+
+def hostile_sweep(port: int, seeded: Seed, extras: dict[str, Any]) -> dict[str, Any]:
+    return hostile_requests.sweep(port, call(port, "openapi").json(), *callers(seeded, extras))
 
 
 def main() -> dict[str, Any]:
@@ -384,17 +500,21 @@ def main() -> dict[str, Any]:
     extras = seed_extras(seeded)
     work = Path(tempfile.mkdtemp(prefix="gw-fuzz-"))
     config = work / "schemathesis.toml"
-    write_config(config, extras["ids"])
     gateway = start_gateway(url, workers=2, log_dir=work)
     try:
+        mint_mcp_tokens(gateway.port, seeded, extras)
+        write_config(config, extras["ids"])
         log("fuzz: integers past the float range in every body field")
         huge = huge_number_sweep(gateway.port, seeded, extras)
+        log("fuzz: authorization headers, huge ids and queries, oversized bodies, response caps")
+        hostile = hostile_sweep(gateway.port, seeded, extras)
+        tokens = {
+            "owner": seeded.token,
+            "mcp": extras["mcp_token"],
+            "member": extras["account_token"],
+        }
         runs = {}
-        for name, token in (
-            ("main", seeded.token),
-            ("delete", seeded.token),
-            ("account", extras["account_token"]),
-        ):
+        for name, token in ((name, tokens[who]) for name, who in RUN_TOKENS.items()):
             report_dir = work / name
             report_dir.mkdir()
             log(f"fuzz: schemathesis run '{name}' against 127.0.0.1:{gateway.port}")
@@ -409,6 +529,7 @@ def main() -> dict[str, Any]:
     errors_5xx = sum(count for status, count in statuses.items() if status.startswith("5"))
     failures = [f"{name}: {text}" for name, run in runs.items() for text in run["failures"]]
     problems = list(failures) + [f"huge numbers: {text}" for text in huge["problems"]]
+    problems += [f"hostile requests: {text}" for text in hostile["problems"]]
     problems += [f"{name}: errors {run['errors']}" for name, run in runs.items() if run["errors"]]
     problems += [f"{name}: timed out" for name, run in runs.items() if run["timed_out"]]
     if errors_5xx or tracebacks:
@@ -420,12 +541,14 @@ def main() -> dict[str, Any]:
         "requests_received": sum(statuses.values()),
         "operations": sum(run["operations"] for run in runs.values()),
         "max_examples_per_operation": MAX_EXAMPLES,
+        "account_max_examples_per_operation": ACCOUNT_MAX_EXAMPLES,
         "seed": SEED,
         "seconds": round(sum(run["seconds"] for run in runs.values()), 1),
         "status_counts": statuses,
         "errors_5xx": errors_5xx,
         "schema_failures": len(failures),
         "huge_numbers": {k: v for k, v in huge.items() if k != "problems"},
+        "hostile_requests": {k: v for k, v in hostile.items() if k != "problems"},
         "gateway_tracebacks": tracebacks,
         "runs": {name: {k: v for k, v in r.items() if k != "errors"} for name, r in runs.items()},
         "work_dir": str(work),

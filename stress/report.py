@@ -135,9 +135,36 @@ def fuzz_row(f: dict[str, Any]) -> str:
         f"{f['cases']} generated cases ({f['requests_received']} requests received) "
         f"over {f['operations']} operations in {f['seconds']} s; statuses "
         f"{f['status_counts']}; 5xx {f['errors_5xx']}; schema failures "
-        f"{f['schema_failures']}{huge_numbers_figure(f)}",
+        f"{f['schema_failures']}{runs_figure(f)}{huge_numbers_figure(f)}"
+        f"{hostile_requests_figure(f)}",
         verdict(f),
     )
+
+
+def runs_figure(f: dict[str, Any]) -> str:
+    """Cases per schemathesis run (who calls, how many operations, examples per operation)."""
+    runs = f.get("runs", {})
+    parts = [
+        f"{name} {run['cases']} cases / {run['operations']} operations"
+        for name, run in runs.items()
+    ]
+    if not parts:
+        return ""
+    return f"; runs (at most {f['max_examples_per_operation']} examples per operation): " + (
+        ", ".join(parts)
+    )
+
+
+def hostile_requests_figure(f: dict[str, Any]) -> str:
+    """Issue 15's deterministic sweeps (absent from runs made before they existed)."""
+    hostile = f.get("hostile_requests")
+    if not hostile:
+        return ""
+    sweeps = ", ".join(
+        f"{name} {sum(counts.values())} {counts}"
+        for name, counts in hostile["status_counts"].items()
+    )
+    return f"; issue 15 sweeps {hostile['requests']} requests ({sweeps})"
 
 
 def huge_numbers_figure(f: dict[str, Any]) -> str:

@@ -1,10 +1,13 @@
 """The OpenAPI document and the docs page."""
 
+import inspect
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
+import schemas.queries
 from backend.core.registry import registry
 
 
@@ -84,3 +87,18 @@ def test_help_shows_the_inactive_only_filter_of_the_flows_list(client: FlaskClie
     assert listing["path"] == "/project/{id}/flows"
     assert "inactive" in listing["query"]["status"]
     assert set(listing["query"]) == {"is_active", "status", "folder_id", "limit", "offset"}
+
+
+def test_every_query_string_an_act_reads_is_declared_in_the_document(
+    client: FlaskClient,
+) -> None:
+    """A handler that loads a query schema names it in its `@action`, so the document (and the
+    fuzzer, which only sends what it declares) knows `limit`, `offset`, `expires_in_days`."""
+    paths = document(client)["paths"]
+    for method, action in registry.actions():
+        loaded = re.findall(r"load_query\((\w+)", inspect.getsource(action.func))
+        operation = paths[action.template][method.lower()]
+        declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        for name in loaded:
+            fields = set(getattr(schemas.queries, name)().fields)
+            assert fields <= declared, f"{method} {action.template}: {fields - declared}"

@@ -2,6 +2,8 @@
 sent it, never Werkzeug's `404 NOT FOUND`. Browsers' `statusText`, axios and mcp2 («HTTP 404: …»)
 show the phrase to people. Checked through the Flask test client and a real gunicorn."""
 
+import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -144,3 +146,50 @@ def test_gunicorn_sends_503_service_unavailable_when_the_database_is_away() -> N
     finally:
         gateway.stop()
     assert line == "503 Service Unavailable"
+
+
+def raw_answer(gateway: Gateway, request: bytes) -> tuple[str, dict[str, str], Any]:
+    """Status line, headers and JSON body of one raw request (gunicorn closes afterwards)."""
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return status_line, headers, json.loads(body)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("line", "request_bytes"),
+    [
+        ("414 URI Too Long", b"GET /gassapi2/backend/?act=health&x=" + b"9" * 5000 + b" HTTP/1.1"),
+        (
+            "431 Request Header Fields Too Large",
+            b"GET /gassapi2/backend/?act=health HTTP/1.1\r\nX-Big: " + b"a" * 9000,
+        ),
+        ("400 Bad Request", b"NOT A REQUEST LINE"),
+    ],
+)
+def test_gunicorns_own_refusals_are_error_envelopes_not_html(
+    gunicorn: Gateway, line: str, request_bytes: bytes
+) -> None:
+    """Found by `make fuzz`: a request gunicorn refuses before the gateway runs answered HTML."""
+    status_line, headers, body = raw_answer(gunicorn, request_bytes + b"\r\n\r\n")
+    assert status_line == f"HTTP/1.1 {line}"
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert body["request_id"] == headers["X-Request-ID"]
+    assert (body["success"], body["status_code"], body["status"]) == (False, int(line[:3]), "error")
+    assert line[4:] in body["message"]
+
+
+@pytest.mark.slow
+def test_an_oversized_body_on_a_closing_connection_still_gets_its_413(gunicorn: Gateway) -> None:
+    """Found by `make fuzz`: refused on its Content-Length before it was read, the body was left
+    unread and the socket closed under a client still sending it (a broken pipe, no answer)."""
+    body = b'{"email": "' + b"x" * 4 * 2**20 + b'"}'  # four times the limit: still sending
+    for _ in range(3):
+        answer = call(gunicorn.port, "login", "POST", body=body)  # sends `Connection: close`
+        assert (answer.status, answer.is_envelope) == (413, True), answer.error

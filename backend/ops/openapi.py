@@ -4,9 +4,10 @@ The schemas (input, query and output) reach it through the registry's actions; i
 the `schemas` package. Each operation lists the error statuses it can answer, by one rule
 (`error_statuses`): 400 when it reads a body or a query string, 401 and 403 when it takes a token,
 404 when it names a resource (an id in the path, or a body or query string with a token), 409
-when it may write with a token (a handler that is not GET-only), 413 when it reads a body, 422
-when a schema validates that body, 503 always (the database); an act declares what the rule
-cannot see in `@action(errors=...)`.
+when it may write with a token (a handler that is not GET-only), 413 when it reads a body, 414
+always (a request line past gunicorn's 4094 bytes, refused before the gateway runs, still as an
+envelope: `backend/ops/gunicorn_conf.py`), 422 when a schema validates that body, 503 always (the
+database); an act declares what the rule cannot see in `@action(errors=...)`.
 """
 
 import re
@@ -28,6 +29,7 @@ ERROR_STATUSES = {
     "404": "Unknown resource, or no route for this act and method",
     "409": "Conflict (duplicate, flow currently executing)",
     "413": "Body larger than 1 MiB",
+    "414": "Request line (method, path and query string) longer than 4094 bytes",
     "422": "Input failed validation",
     "429": "Too many failed login attempts",
     "503": "Database unavailable",
@@ -141,6 +143,7 @@ def error_statuses(action: Action, method: str) -> set[str]:
         404: "<id>" in action.path or (token and (reads_body or reads_query)),
         409: token and not action.read_only,
         413: reads_body,
+        414: True,
         422: reads_body and action.schema is not None,
         503: True,
     }
