@@ -1,0 +1,69 @@
+"""Hot statements on the request's own DBAPI cursor: the same SQL, the same transaction, no Result.
+
+`Session.execute` of a prebuilt Core statement still costs more Python than PyMySQL's own work
+for a one-row read (the compiled-cache lookup, the execution context, the Result and its rows).
+`rows` runs a statement, compiled once per dialect, on the cursor of the connection the request's
+Session already holds, so it stays inside the request's one transaction: the Session begins it as
+usual (autocommit for a read-only act, `backend.db.transactions`), the dispatcher commits or rolls
+it back and a deadlock re-runs the handler. What SQLAlchemy adds around a statement is kept where
+it means something: a write or a lock in a read-only act leaves autocommit first
+(`transactions.leave_autocommit`), and a driver error goes through SQLAlchemy's own handling (the
+same `OperationalError` for the retry and the 503, a dead connection invalidated).
+
+Other dialects (SQLite in the tests) run the same statement through the Session; both give plain
+tuples in the statement's column order.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Select
+
+from backend.db import db
+from backend.db.transactions import leave_autocommit
+
+
+class Statement:
+    """A Core select whose parameters are all named `bindparam`s (constants may be inlined)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self.names = tuple(column.name for column in statement.selected_columns)
+        self._compiled: tuple[Dialect, str, dict[str, Any]] | None = None
+
+    def compiled(self, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+        """The SQL text for `dialect` and the values of the constants bound in it."""
+        if self._compiled is None or self._compiled[0] is not dialect:
+            compiled = self.statement.compile(dialect=dialect)
+            if compiled._bind_processors:  # noqa: SLF001 - a type that converts its values
+                raise TypeError("a statement for the direct path takes no converted parameters")
+            fixed = {key: value for key, value in compiled.params.items() if value is not None}
+            self._compiled = (dialect, compiled.string, fixed)
+        return self._compiled[1], self._compiled[2]
+
+
+def rows(statement: Statement, params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
+    """Every row of `statement` as a tuple, in the request's transaction."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.driver != "pymysql":
+        return [tuple(row) for row in db.session.execute(statement.statement, params)]
+    sql, fixed = statement.compiled(dialect)
+    values = {**fixed, **params}
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
+    try:
+        leave_autocommit(dbapi_connection, sql)
+        cursor.execute(sql, values)
+        return cursor.fetchall()
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it
+        connection._handle_dbapi_exception(exc, sql, values, cursor, None)  # noqa: SLF001
+    finally:
+        cursor.close()
+
+
+def first(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first row as a dict keyed by the statement's column names, or None."""
+    found = rows(statement, params)
+    return dict(zip(statement.names, found[0], strict=True)) if found else None
