@@ -18,24 +18,27 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable, Select
 
 from backend.db import db
 from backend.db.transactions import leave_autocommit
 
 
 class Statement:
-    """A Core select whose parameters are all named `bindparam`s (constants may be inlined)."""
+    """A Core statement whose parameters are all named `bindparam`s (constants may be inlined);
+    an INSERT names the `columns` its parameters give."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Executable, columns: Sequence[str] | None = None) -> None:
         self.statement = statement
-        self.names = tuple(column.name for column in statement.selected_columns)
+        selected = statement.selected_columns if isinstance(statement, Select) else ()
+        self.names = tuple(column.name for column in selected)
+        self.columns = list(columns) if columns is not None else None
         self._compiled: tuple[Dialect, str, dict[str, Any]] | None = None
 
     def compiled(self, dialect: Dialect) -> tuple[str, dict[str, Any]]:
         """The SQL text for `dialect` and the values of the constants bound in it."""
         if self._compiled is None or self._compiled[0] is not dialect:
-            compiled = self.statement.compile(dialect=dialect)
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.columns)
             if compiled._bind_processors:  # noqa: SLF001 - a type that converts its values
                 raise TypeError("a statement for the direct path takes no converted parameters")
             fixed = {key: value for key, value in compiled.params.items() if value is not None}
@@ -44,19 +47,31 @@ class Statement:
 
 
 def rows(statement: Statement, params: Mapping[str, Any]) -> Sequence[tuple[Any, ...]]:
-    """Every row of `statement` as a tuple, in the request's transaction."""
+    """Every row of a select as a tuple, in the request's transaction."""
+    return _run(statement, params, fetch=True)  # type: ignore[return-value]
+
+
+def execute(statement: Statement, params: Mapping[str, Any]) -> int:
+    """An INSERT, UPDATE or DELETE in the request's transaction; the rows it matched."""
+    return _run(statement, params, fetch=False)  # type: ignore[return-value]
+
+
+def _run(
+    statement: Statement, params: Mapping[str, Any], *, fetch: bool
+) -> Sequence[tuple[Any, ...]] | int:
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.driver != "pymysql":
-        return [tuple(row) for row in db.session.execute(statement.statement, params)]
+        result = db.session.execute(statement.statement, params)
+        return [tuple(row) for row in result] if fetch else result.rowcount  # type: ignore[attr-defined]
     sql, fixed = statement.compiled(dialect)
     values = {**fixed, **params}
     dbapi_connection = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
     try:
         leave_autocommit(dbapi_connection, sql)
-        cursor.execute(sql, values)
-        return cursor.fetchall()
+        count = cursor.execute(sql, values)
+        return cursor.fetchall() if fetch else count
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it
         connection._handle_dbapi_exception(exc, sql, values, cursor, None)  # noqa: SLF001
     finally:

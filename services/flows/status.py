@@ -55,7 +55,7 @@ FLOW_DETAIL = direct.Statement(
     .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
     .where(FLOWS.c.id == bindparam("flow_id"))
 )
-SET_STATUS = (
+SET_STATUS = direct.Statement(
     update(FLOWS)
     .where(FLOWS.c.id == bindparam("flow_id"))
     .values(is_active=bindparam("new_status"), updated_at=bindparam("stamp"))
@@ -144,7 +144,7 @@ def write_status(
     old = int(row["is_active"])
     stamp = now()
     params = {"flow_id": row["id"], "new_status": target, "stamp": stamp}
-    db.session.execute(SET_STATUS, params)
+    direct.execute(SET_STATUS, params)
     audit.record(
         call,
         STATUS_CHANGED,
