@@ -90,7 +90,7 @@ def projects_query(mcp: bool) -> direct.Statement:
     if mcp:
         query = query.where(PROJECTS.c.id == bindparam("mcp_project_id"))
     order = (PROJECTS.c.created_at.desc(), PROJECTS.c.id.desc())
-    return direct.Statement(query.order_by(*order).limit(LIST_LIMIT))
+    return direct.Statement(query.order_by(*order).limit(LIST_LIMIT), text_datetimes=True)
 
 
 OWN_PROJECTS, MCP_PROJECTS = projects_query(False), projects_query(True)

@@ -17,19 +17,38 @@ tuples in the statement's column order.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymysql import converters
+from pymysql.constants import FIELD_TYPE
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable, Select
 
 from backend.db import db
 from backend.db.transactions import leave_autocommit
 
+LEGACY_DATETIME = len("2025-01-31 23:59:59")
+
+
+def text_datetime(text: str) -> Any:
+    """A DATETIME/TIMESTAMP as MariaDB sends it when that is already the legacy wire text
+    (`backend.legacy.wire.DATETIME_FORMAT`); anything else (fractions) is parsed as usual."""
+    return text if len(text) == LEGACY_DATETIME else converters.convert_datetime(text)
+
 
 class Statement:
     """A Core statement whose parameters are all named `bindparam`s (constants may be inlined);
     an INSERT names the `columns` its parameters give."""
 
-    def __init__(self, statement: Executable, columns: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        statement: Executable,
+        columns: Sequence[str] | None = None,
+        *,
+        text_datetimes: bool = False,
+    ) -> None:
+        """`text_datetimes`: the rows only go to the wire, so DATETIME columns may stay the text
+        the server sent instead of a `datetime` formatted back into the same text."""
         self.statement = statement
+        self.text_datetimes = text_datetimes
         selected = statement.selected_columns if isinstance(statement, Select) else ()
         self.names = tuple(column.name for column in selected)
         self.columns = list(columns) if columns is not None else None
@@ -67,15 +86,22 @@ def _run(
     sql, fixed = statement.compiled(dialect)
     values = {**fixed, **params}
     dbapi_connection = connection.connection.dbapi_connection
+    decoders = dbapi_connection.decoders
     cursor = dbapi_connection.cursor()
     try:
         leave_autocommit(dbapi_connection, sql)
+        if statement.text_datetimes:  # read whole inside `execute`: the swap ends with it
+            dbapi_connection.decoders = {**decoders, **TEXT_DATETIMES}
         count = cursor.execute(sql, values)
         return cursor.fetchall() if fetch else count
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it
         connection._handle_dbapi_exception(exc, sql, values, cursor, None)  # noqa: SLF001
     finally:
+        dbapi_connection.decoders = decoders
         cursor.close()
+
+
+TEXT_DATETIMES = {FIELD_TYPE.DATETIME: text_datetime, FIELD_TYPE.TIMESTAMP: text_datetime}
 
 
 def first(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -43,7 +43,8 @@ def list_statement(states: tuple[int, ...], in_folder: bool) -> direct.Statement
         statement = statement.where(FLOWS.c.is_active == state)
     if in_folder:
         statement = statement.where(FLOWS.c.folder_id == bindparam("folder_id"))
-    return direct.Statement(statement.limit(bindparam("limit")).offset(bindparam("offset")))
+    page = statement.limit(bindparam("limit")).offset(bindparam("offset"))
+    return direct.Statement(page, text_datetimes=True)
 
 
 def list_row(row: Sequence[Any]) -> dict[str, Any]:

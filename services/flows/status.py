@@ -49,11 +49,13 @@ LOCK_FOR_CHANGE = direct.Statement(
     .where(FLOWS.c.id == bindparam("flow_id"))
     .with_for_update()
 )
-# The detail read: the flow, its folder's name, the caller's membership and account check.
+# The detail read: the flow, its folder's name, the caller's membership and account check;
+# only answered (`flow_get`, `flow_detail_ui`), so its times stay the server's text.
 FLOW_DETAIL = direct.Statement(
     select(FLOWS, FOLDERS.c.name.label("folder_name"), CALLER_ALLOWED, ACCOUNT_VERDICT)
     .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
-    .where(FLOWS.c.id == bindparam("flow_id"))
+    .where(FLOWS.c.id == bindparam("flow_id")),
+    text_datetimes=True,
 )
 SET_STATUS = direct.Statement(
     update(FLOWS)
