@@ -34,6 +34,9 @@ def text_datetime(text: str) -> Any:
     return text if len(text) == LEGACY_DATETIME else converters.convert_datetime(text)
 
 
+TEXT_DATETIMES = {FIELD_TYPE.DATETIME: text_datetime, FIELD_TYPE.TIMESTAMP: text_datetime}
+
+
 class Statement:
     """A Core statement whose parameters are all named `bindparam`s (constants may be inlined);
     an INSERT names the `columns` its parameters give."""
@@ -99,9 +102,6 @@ def _run(
     finally:
         dbapi_connection.decoders = decoders
         cursor.close()
-
-
-TEXT_DATETIMES = {FIELD_TYPE.DATETIME: text_datetime, FIELD_TYPE.TIMESTAMP: text_datetime}
 
 
 def first(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:
