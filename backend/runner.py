@@ -10,7 +10,9 @@ from flask import current_app
 from prometheus_client import Counter
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from backend.auth.callers import reopen, settle_pending
 from backend.core.call import Call
+from backend.core.errors import GatewayError
 from backend.core.registry import Action
 from backend.db import db
 from backend.db.resilience import error_code, is_retryable
@@ -64,6 +66,14 @@ def retry_fits(elapsed: float, config: Any) -> bool:
 
 
 def run_once(action: Action, call: Call) -> Any:
-    result = action.func(call)
+    """One run; an account check the act's own statement did not carry is made before its answer
+    (`backend.auth.callers.settle_pending`): a refused token wins over the act's 404 or 403."""
+    reopen(call)
+    try:
+        result = action.func(call)
+    except GatewayError:
+        settle_pending(call)
+        raise
+    settle_pending(call)
     db.session.commit()
     return result

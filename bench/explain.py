@@ -21,7 +21,7 @@ def explain_list(url: str, project_id: str) -> list[dict[str, Any]]:
     conn = limit.connect(url, autocommit=True)
     try:
         with conn.cursor() as cur:
-            params = {"project_id_1": project_id, "param_1": 0, "param_2": 50}
+            params = {**limit.LIST_FIXED, "project_id": project_id, "limit": 50, "offset": 0}
             cur.execute("EXPLAIN " + limit.LIST_FLOWS, params)
             names = [d[0] for d in cur.description]
             return [

@@ -92,7 +92,7 @@ def limit_cpu(url: str, seeded: seed.Seeded, count: int, rounds: int) -> dict[st
     what the driver alone costs, the part of a request no code above it can remove."""
     ctx = limit_context(seeded, (seeded.hot_flow["main"],))
     found = {}
-    for name in ("flow", "flows", "flow_toggle_active", "health"):
+    for name in ("flow", "flows", "flow_toggle_active", "projects", "health"):
         plan = limit.PLANS[name]
         conn = limit.connect(url, plan.autocommit)
         with conn.cursor() as cur:

@@ -21,63 +21,33 @@ from zoneinfo import ZoneInfo
 
 import bcrypt
 import pymysql
+from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
 from sqlalchemy.engine import make_url
+
+from backend.auth import access
+from handlers import projects as projects_handlers
+from services import audit
+from services.flows import listing
+from services.flows import status as flow_status
 
 TZ = ZoneInfo("Asia/Jakarta")
 
-TOKEN_CHECK = (
-    "SELECT users.id, users.email, users.is_active, users.token_version \n"
-    "FROM users \nWHERE users.id = %(id_1)s"
-)
-MEMBER_TEST = (
-    "(projects.owner_id = %(user_id)s OR (EXISTS (SELECT * \n"
-    "FROM project_members \n"
-    "WHERE project_members.project_id = projects.id "
-    "AND project_members.user_id = %(user_id)s)))"
-)
-MEMBERSHIP = (
-    f"SELECT projects.id \nFROM projects \nWHERE projects.id = %(project_id)s AND {MEMBER_TEST}"
-)
-ALLOWED = (
-    "EXISTS (SELECT projects.id \nFROM projects \n"
-    f"WHERE projects.id = flows.project_id AND {MEMBER_TEST}) AS allowed"
-)
-FLOW_COLUMNS = (
-    "flows.id, flows.name, flows.description, flows.project_id, flows.folder_id, "
-    "flows.flow_data, flows.created_by, flows.is_active, flows.created_at, flows.updated_at, "
-    "flows.flow_inputs, flows.ui_data, flows.ai_version, flows.generation_strategy, "
-    "flows.complexity_score"
-)
-FLOW_DETAIL = (
-    f"SELECT {FLOW_COLUMNS}, folders.name AS folder_name, {ALLOWED} \n"
-    "FROM flows LEFT OUTER JOIN folders ON folders.id = flows.folder_id \n"
-    "WHERE flows.id = %(flow_id)s"
-)
-LOCK_FOR_CHANGE = (
-    f"SELECT {FLOW_COLUMNS}, {ALLOWED}, EXISTS (SELECT * \n"
-    "FROM flow_executions \n"
-    "WHERE flow_executions.flow_id = %(flow_id)s AND flow_executions.status = %(status_1)s "
-    "AND flow_executions.lease_expires_at > %(now)s) AS live \n"
-    "FROM flows \nWHERE flows.id = %(flow_id)s FOR UPDATE"
-)
-UPDATE_FLOW = (
-    "UPDATE flows SET is_active=%(is_active)s, updated_at=%(updated_at)s WHERE flows.id = %(id_1)s"
-)
-INSERT_AUDIT = (
-    "INSERT INTO audit_logs (id, user_id, project_id, action, resource_type, resource_id, "
-    "old_values, new_values, ip_address, user_agent, created_at, category, metadata, severity) "
-    "VALUES (%(id)s, %(user_id)s, %(project_id)s, %(action)s, %(resource_type)s, "
-    "%(resource_id)s, %(old_values)s, %(new_values)s, %(ip_address)s, %(user_agent)s, "
-    "%(created_at)s, %(category)s, %(metadata)s, %(severity)s)"
-)
-LIST_HEAD = (
-    f"SELECT {FLOW_COLUMNS}, folders.name AS folder_name \n"
-    "FROM flows LEFT OUTER JOIN folders ON folders.id = flows.folder_id \n"
-    "WHERE flows.project_id = %(project_id_1)s"
-)
-LIST_TAIL = " ORDER BY flows.created_at DESC, flows.id DESC \n LIMIT %(param_1)s, %(param_2)s"
-LIST_FLOWS = LIST_HEAD + LIST_TAIL
-LIST_ACTIVE = LIST_HEAD + " AND flows.is_active = %(is_active_1)s" + LIST_TAIL
+
+def gateway_sql(statement: Any) -> tuple[str, dict[str, Any]]:
+    """The wire text of one of the gateway's hot statements (`backend.db.direct.Statement`), with
+    the values of its constants: the limit issues exactly what the gateway issues."""
+    return statement.compiled(DIALECT)
+
+
+DIALECT = mysql_pymysql.dialect(paramstyle="pyformat")
+FLOW_DETAIL, FLOW_DETAIL_FIXED = gateway_sql(flow_status.FLOW_DETAIL)
+LOCK_FOR_CHANGE, LOCK_FIXED = gateway_sql(flow_status.LOCK_FOR_CHANGE)
+UPDATE_FLOW, UPDATE_FIXED = gateway_sql(flow_status.SET_STATUS)
+INSERT_AUDIT, _ = gateway_sql(audit.INSERT_ENTRY)
+ACCESS, ACCESS_FIXED = gateway_sql(access.ACCESS_WITH_ACCOUNT)
+LIST_FLOWS, LIST_FIXED = gateway_sql(listing.list_statement((), False))
+LIST_ACTIVE, ACTIVE_FIXED = gateway_sql(listing.list_statement((1,), False))
+PROJECTS, PROJECTS_FIXED = gateway_sql(projects_handlers.OWN_PROJECTS)
 USER_COLUMNS = (
     "users.id, users.email, users.password_hash, users.name, users.avatar_url, users.is_active, "
     "users.email_verified, users.password_reset_token, users.password_reset_token_expires_at, "
@@ -132,14 +102,9 @@ def now() -> datetime:
     return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
 
 
-def token_check(cur: Any, ctx: Context) -> None:
-    cur.execute(TOKEN_CHECK, {"id_1": ctx.user_id})
-    cur.fetchall()
-
-
-def membership(cur: Any, ctx: Context, project_id: str) -> None:
-    cur.execute(MEMBERSHIP, {"project_id": project_id, "user_id": ctx.user_id})
-    cur.fetchall()
+def account(ctx: Context) -> dict[str, Any]:
+    """The caller's account check, carried by every hot statement (`token_version` of the seed)."""
+    return {"user_id": ctx.user_id, "token_version": 0}
 
 
 def health(cur: Any, ctx: Context, i: int) -> None:
@@ -148,38 +113,40 @@ def health(cur: Any, ctx: Context, i: int) -> None:
 
 
 def flow_read(cur: Any, ctx: Context, i: int) -> None:
-    token_check(cur, ctx)
-    cur.execute(
-        FLOW_DETAIL, {"flow_id": ctx.flow_ids[i % len(ctx.flow_ids)], "user_id": ctx.user_id}
-    )
+    flow_id = ctx.flow_ids[i % len(ctx.flow_ids)]
+    cur.execute(FLOW_DETAIL, {**FLOW_DETAIL_FIXED, **account(ctx), "flow_id": flow_id})
     cur.fetchone()
 
 
-def flow_list(cur: Any, ctx: Context, i: int) -> None:
-    token_check(cur, ctx)
-    membership(cur, ctx, ctx.list_project_id)
-    params = {"project_id_1": ctx.list_project_id, "param_1": 0, "param_2": 100}
-    cur.execute(LIST_FLOWS, params)
+def listed(cur: Any, ctx: Context, project_id: str, sql: str, fixed: dict[str, Any]) -> None:
+    cur.execute(ACCESS, {**ACCESS_FIXED, **account(ctx), "project_id": project_id})
+    cur.fetchall()
+    cur.execute(sql, {**fixed, "project_id": project_id, "limit": 100, "offset": 0})
     cur.fetchall()
 
 
+def flow_list(cur: Any, ctx: Context, i: int) -> None:
+    listed(cur, ctx, ctx.list_project_id, LIST_FLOWS, LIST_FIXED)
+
+
 def flow_list_active(cur: Any, ctx: Context, i: int) -> None:
-    token_check(cur, ctx)
-    membership(cur, ctx, ctx.project_id)
-    params = {"project_id_1": ctx.project_id, "is_active_1": 1, "param_1": 0, "param_2": 100}
-    cur.execute(LIST_ACTIVE, params)
+    listed(cur, ctx, ctx.project_id, LIST_ACTIVE, ACTIVE_FIXED)
+
+
+def projects(cur: Any, ctx: Context, i: int) -> None:
+    cur.execute(PROJECTS, {**PROJECTS_FIXED, **account(ctx)})
     cur.fetchall()
 
 
 def toggle(cur: Any, ctx: Context, i: int) -> None:
     flow_id = ctx.flow_ids[i % len(ctx.flow_ids)]
-    token_check(cur, ctx)
     stamp = now()
-    params = {"flow_id": flow_id, "user_id": ctx.user_id, "status_1": "running", "now": stamp}
+    params = {**LOCK_FIXED, **account(ctx), "flow_id": flow_id, "now": stamp}
     cur.execute(LOCK_FOR_CHANGE, params)
     row = cur.fetchone()
     old = int(row[7])
-    cur.execute(UPDATE_FLOW, {"is_active": 1 - old, "updated_at": stamp, "id_1": flow_id})
+    change = {**UPDATE_FIXED, "new_status": 1 - old, "stamp": stamp, "flow_id": flow_id}
+    cur.execute(UPDATE_FLOW, change)
     cur.execute(
         INSERT_AUDIT,
         {
@@ -254,6 +221,7 @@ PLANS = {
     "flow": Plan(flow_read, autocommit=True),
     "flows": Plan(flow_list, autocommit=True),
     "flows_active": Plan(flow_list_active, autocommit=True),
+    "projects": Plan(projects, autocommit=True),
     "flow_toggle_active": Plan(toggle, autocommit=False),
     "login": Plan(login, autocommit=False),
 }

@@ -122,7 +122,9 @@ def scenarios(ids: dict[str, str]) -> list[Scenario]:
         Scenario(
             "flows_active", "GET", f"{BASE}?act=flows_active&id={main}", limit_plan="flows_active"
         ),
-        Scenario("projects", "GET", f"{BASE}?act=projects", reference="projects"),
+        Scenario(
+            "projects", "GET", f"{BASE}?act=projects", limit_plan="projects", reference="projects"
+        ),
         Scenario(
             "health",
             "GET",

@@ -1,7 +1,7 @@
 """Flow active status: toggle (the seed), activate, deactivate, the active list, batch, history."""
 
 from backend.auth.access import require_access
-from backend.auth.callers import ANY_TOKEN
+from backend.auth.callers import ANY_TOKEN, IN_STATEMENT
 from backend.core.call import Call, Reply
 from backend.core.registry import action
 from schemas.flow_status import ReasonIn, SetActiveIn, StatusChangeOut
@@ -15,7 +15,7 @@ from services.paging import page_of
     "/flow/<id>/toggle-active",
     methods=("PUT",),
     acts=("flow_toggle_active",),
-    auth=ANY_TOKEN,
+    auth=IN_STATEMENT,
     schema=ReasonIn,
     summary="Toggle flow active status",
     out=FlowRowOut,
@@ -56,7 +56,7 @@ def flow_deactivate(call: Call) -> Reply:
 @action(
     "/project/<id>/flows/active",
     acts=("flows_active", "flows_active_list"),
-    auth=ANY_TOKEN,
+    auth=IN_STATEMENT,
     summary="List active flows for a project (filters: as the flows list)",
     query=FLOW_LIST_PARAMETERS,
     out=FlowListItemOut(many=True),

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from backend.auth.access import require_access
-from backend.auth.callers import ANY_TOKEN
+from backend.auth.callers import ANY_TOKEN, IN_STATEMENT
 from backend.core.call import Call, Reply
 from backend.core.errors import Conflict
 from backend.core.registry import action
@@ -66,7 +66,7 @@ def ui_row(row: dict[str, Any]) -> dict[str, Any]:
     "/project/<id>/flows",
     methods=("GET",),
     acts=PROJECT_FLOWS_ACTS,
-    auth=ANY_TOKEN,
+    auth=IN_STATEMENT,
     summary="List flows for a project (filters: is_active, status, folder_id, limit, offset)",
     query=FLOW_LIST_PARAMETERS,
     out=FlowListItemOut(many=True),
@@ -81,7 +81,7 @@ def flow_list(call: Call) -> Reply:
     "/flow/<id>",
     methods=("GET",),
     acts=FLOW_ACTS,
-    auth=ANY_TOKEN,
+    auth=IN_STATEMENT,
     summary="Flow detail",
     out=FlowOut,
 )

@@ -3,26 +3,35 @@ the project context."""
 
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 
 from backend.auth.access import require_access
-from backend.auth.callers import ANY_TOKEN, OPTIONAL, STRICT
+from backend.auth.callers import (
+    ACCOUNT_VERDICT,
+    ANY_TOKEN,
+    IN_STATEMENT,
+    OPTIONAL,
+    STRICT,
+    settle,
+    settle_pending,
+    verdict_params,
+)
 from backend.core.call import Call, Reply
 from backend.core.errors import BadRequest, Forbidden
 from backend.core.registry import action
-from backend.db import db
+from backend.db import db, direct
 from backend.db.integrity import execute_unique
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
-from backend.legacy.wire import row_dict
+from backend.legacy.wire import row_dict, wire_row
 from backend.models import (
     ENVIRONMENTS,
     FLOWS,
     FOLDERS,
+    MEMBERS,
     PROJECTS,
     AuditLog,
     Endpoint,
-    ProjectMember,
 )
 from schemas.projects import (
     ProjectCreateIn,
@@ -66,26 +75,47 @@ def folder_rows(project_id: str) -> list[dict[str, Any]]:
     ]
 
 
+PROJECT_COLUMNS = tuple(column.name for column in PROJECTS.c)
+
+
+def projects_query(mcp: bool) -> direct.Statement:
+    """Owned or joined (`user_id`), with the caller's account check as the last column; `mcp`:
+    only the token's own project (`mcp_project_id`)."""
+    joined = exists().where(
+        MEMBERS.c.project_id == PROJECTS.c.id, MEMBERS.c.user_id == bindparam("user_id")
+    )
+    query = select(PROJECTS, ACCOUNT_VERDICT).where(
+        (PROJECTS.c.owner_id == bindparam("user_id")) | joined
+    )
+    if mcp:
+        query = query.where(PROJECTS.c.id == bindparam("mcp_project_id"))
+    order = (PROJECTS.c.created_at.desc(), PROJECTS.c.id.desc())
+    return direct.Statement(query.order_by(*order).limit(LIST_LIMIT), text_datetimes=True)
+
+
+OWN_PROJECTS, MCP_PROJECTS = projects_query(False), projects_query(True)
+
+
 @action(
     "/projects",
     methods=("GET",),
     acts=("projects",),
-    auth=ANY_TOKEN,
+    auth=IN_STATEMENT,
     summary="List projects",
     out=ProjectOut(many=True),
 )
 def projects_list(call: Call) -> Reply:
     """Owned or joined, newest first, at most 100; an MCP token sees only its own project."""
-    user_id = call.user.user_id
-    joined = exists().where(
-        ProjectMember.project_id == PROJECTS.c.id, ProjectMember.user_id == user_id
-    )
-    query = select(PROJECTS).where((PROJECTS.c.owner_id == user_id) | joined)
+    params = verdict_params(call)
+    statement = OWN_PROJECTS
     if call.user.mcp_project_id is not None:
-        query = query.where(PROJECTS.c.id == call.user.mcp_project_id)
-    query = query.order_by(PROJECTS.c.created_at.desc(), PROJECTS.c.id.desc()).limit(LIST_LIMIT)
-    rows = db.session.execute(query).mappings()
-    return Reply([row_dict(PROJECTS, row) for row in rows], "Projects fetched")
+        statement, params["mcp_project_id"] = MCP_PROJECTS, call.user.mcp_project_id
+    rows = direct.rows(statement, params)
+    if rows:
+        settle(call, rows[0][-1])
+    else:
+        settle_pending(call)
+    return Reply([wire_row(PROJECT_COLUMNS, row) for row in rows], "Projects fetched")
 
 
 @action(

@@ -6,13 +6,30 @@ from typing import Any
 from sqlalchemy import insert
 
 from backend.core.call import Call
-from backend.db import db
+from backend.db import db, direct
 from backend.legacy.clock import now
 from backend.legacy.ids import audit_id
 from backend.models import AUDIT
 
 COLUMN_LIMIT = 255
 INSERT_AUDIT = insert(AUDIT)  # built once; the columns come with the parameters
+ENTRY_COLUMNS = (
+    "id",
+    "user_id",
+    "project_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "old_values",
+    "new_values",
+    "ip_address",
+    "user_agent",
+    "created_at",
+    "category",
+    "metadata",
+    "severity",
+)
+INSERT_ENTRY = direct.Statement(INSERT_AUDIT, ENTRY_COLUMNS)  # the columns of `entry`
 
 
 def clip(value: str | None) -> str | None:
@@ -53,7 +70,7 @@ def entry(
 def record(call: Call, action: str, **fields: Any) -> str:
     """Write one audit row (the keywords of `entry`); returns its id."""
     values = entry(call, action, **fields)
-    db.session.execute(INSERT_AUDIT, values)
+    direct.execute(INSERT_ENTRY, values)
     return values["id"]
 
 

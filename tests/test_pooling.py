@@ -178,8 +178,31 @@ def test_a_read_act_sends_no_commit_only_its_selects(
     with wire() as sent:
         response = call_act("flow", id=flow.id, token=token)
     assert response.status_code == 200 and response.json["data"]["id"] == flow.id
-    assert len(sent) == 2  # the token's account, then the flow with the caller's membership
-    assert all(statement.startswith("SELECT") for statement in sent)
+    assert len(sent) == 1  # the flow with the caller's membership and account check
+    assert sent[0].startswith("SELECT")
+
+
+def test_the_hot_acts_carry_the_account_check_in_their_own_statement(
+    mysql_url: str, client: Any, call_act: Any, make: Any, project: Any, token: str
+) -> None:
+    flow = make.flow(project)
+    calls = {
+        "flow_toggle_active": ("PUT", flow.id),
+        "flows": ("GET", project.id),
+        "projects": ("GET", None),
+    }
+    sent = {}
+    for act, (method, ident) in calls.items():
+        assert call_act(act, method, id=ident, token=token).status_code == 200
+        with wire() as sent[act]:
+            assert call_act(act, method, id=ident, token=token).status_code == 200
+    lock, change, audit, commit = sent["flow_toggle_active"]
+    assert lock.startswith("SELECT") and lock.endswith("FOR UPDATE") and "users" in lock
+    assert (change[:6], audit[:6], commit) == ("UPDATE", "INSERT", "COMMIT")
+    access, listed = sent["flows"]  # account and membership in one, then the list
+    assert "users" in access and "project_members" in access and "flow_data" in listed
+    [projects] = sent["projects"]
+    assert "users" in projects and "FROM projects" in projects
 
 
 def test_a_write_after_a_read_runs_in_one_committed_transaction(

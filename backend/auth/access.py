@@ -6,9 +6,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, bindparam, exists, select
 
+from backend.auth.callers import ACCOUNT_VERDICT, pending, settle, verdict_params
 from backend.core.call import Call, Caller
 from backend.core.errors import Forbidden, GatewayError, NotAuthenticated
-from backend.db import db
+from backend.db import direct
 from backend.models import MEMBERS, PROJECTS
 
 
@@ -25,12 +26,16 @@ def member_of(project_id: Any) -> Select[Any]:
     )
 
 
-MEMBER_PROJECT = member_of(bindparam("project_id"))
+MEMBER_PROJECT = direct.Statement(member_of(bindparam("project_id")))
+# Membership with the caller's account check (`AuthPolicy.account_in_statement`): one row.
+ACCESS_WITH_ACCOUNT = direct.Statement(
+    select(ACCOUNT_VERDICT, exists(member_of(bindparam("project_id"))).label("allowed"))
+)
 
 
 def is_member(user_id: str, project_id: str) -> bool:
     params = {"user_id": user_id, "project_id": project_id}
-    return db.session.execute(MEMBER_PROJECT, params).first() is not None
+    return bool(direct.rows(MEMBER_PROJECT, params))
 
 
 def may_reach(caller: Caller | None, project_id: str | None) -> bool:
@@ -48,7 +53,15 @@ def can_access(caller: Caller | None, project_id: str | None) -> bool:
 
 
 def require_access(call: Call, project_id: str | None, error: GatewayError | None = None) -> None:
-    if not can_access(call.user, project_id):
+    """403 (or `error`) unless owner or member; a pending account check first (its 401)."""
+    if pending(call) is not None:
+        params = {**verdict_params(call), "project_id": project_id or ""}
+        found = direct.first(ACCESS_WITH_ACCOUNT, params)
+        settle(call, found["account"] if found else None)
+        allowed = bool(found and found["allowed"]) and may_reach(call.user, project_id)
+    else:
+        allowed = can_access(call.user, project_id)
+    if not allowed:
         raise error or Forbidden()
 
 

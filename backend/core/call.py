@@ -15,6 +15,9 @@ class Caller:
     token_type: str = "jwt"
     mcp_project_id: str | None = None
     mcp_token_id: str | None = None
+    # A JWT caller whose account check (`backend.auth.callers.AccountCheck`) travels in the
+    # act's own first statement; None once checked up front (every other caller).
+    account: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

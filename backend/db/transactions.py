@@ -41,6 +41,12 @@ def plain_read(statement: str) -> bool:
     return head == "SELECT" and not any(clause in statement for clause in LOCKING_CLAUSES)
 
 
+def leave_autocommit(dbapi_connection: Any, statement: str) -> None:
+    """Before a write or a lock in autocommit: a transaction from here on."""
+    if dbapi_connection.autocommit_mode and not plain_read(statement):
+        dbapi_connection.autocommit(False)
+
+
 def install(engine: Engine) -> None:
     if engine.dialect.driver != "pymysql":
         return
@@ -66,6 +72,4 @@ def install(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _first_write(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        dbapi_connection = cursor.connection
-        if dbapi_connection.autocommit_mode and not plain_read(statement):
-            dbapi_connection.autocommit(False)
+        leave_autocommit(cursor.connection, statement)

@@ -1,6 +1,6 @@
 """Rows as the legacy wrote them on the wire: datetime strings, integer flags, row dicts."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +24,10 @@ def utc_timestamp(value: datetime | None) -> str | None:
     return local.astimezone(UTC).strftime(UTC_FORMAT)
 
 
+# The types `wire_value` returns unchanged, tested first: most columns are text or integers.
+PLAIN_TYPES = frozenset({str, int, float, type(None)})
+
+
 def wire_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime(DATETIME_FORMAT)
@@ -36,9 +40,31 @@ def wire_value(value: Any) -> Any:
 
 def row_dict(table: Table, row: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """A row (ORM object or Core mapping) as the legacy's `SELECT *`: table column order."""
-    skip = set(exclude)
+    names = column_names(table)
+    if exclude:
+        skip = set(exclude)
+        names = tuple(name for name in names if name not in skip)
     get = row.__getitem__ if isinstance(row, Mapping) else _attribute_getter(row)
-    return {c.name: wire_value(get(c.name)) for c in table.columns if c.name not in skip}
+    return wire_row(names, [get(name) for name in names])
+
+
+_COLUMN_NAMES: dict[Table, tuple[str, ...]] = {}
+
+
+def column_names(table: Table) -> tuple[str, ...]:
+    """A table's column names in order (kept: tables do not change at run time)."""
+    names = _COLUMN_NAMES.get(table)
+    if names is None:
+        names = _COLUMN_NAMES[table] = tuple(c.name for c in table.columns)
+    return names
+
+
+def wire_row(names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
+    """`row_dict` of a tuple whose first values are the columns `names`, in that order."""
+    return {
+        name: value if value.__class__ in PLAIN_TYPES else wire_value(value)
+        for name, value in zip(names, values, strict=False)
+    }
 
 
 def _attribute_getter(obj: Any) -> Any:

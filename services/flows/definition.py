@@ -441,7 +441,8 @@ def _stored_items(flow_data_text: str | None) -> tuple[FormatName, list[Json]]:
 _last_summary: tuple[str | None, tuple[FormatName, int]] = (None, ("unknown", 0))
 
 
-def _summary(flow_data_text: str | None) -> tuple[FormatName, int]:
+def summary(flow_data_text: str | None) -> tuple[FormatName, int]:
+    """(`format_type`, `step_count`) of a stored definition."""
     global _last_summary
     text, summary = _last_summary
     if text is not None and text is flow_data_text:
@@ -454,12 +455,12 @@ def _summary(flow_data_text: str | None) -> tuple[FormatName, int]:
 
 def step_count(flow_data_text: str | None) -> int:
     """Steps (or React Flow nodes) in a stored definition; 0 for anything unreadable."""
-    return _summary(flow_data_text)[1]
+    return summary(flow_data_text)[1]
 
 
 def format_type(flow_data_text: str | None) -> str:
     """`steps` or `react_flow` (the values the legacy docs promised); `unknown` for garbage."""
-    return _summary(flow_data_text)[0]
+    return summary(flow_data_text)[0]
 
 
 def ui_view(flow_data_text: str | None, ui_data_text: str | None) -> Flow:

@@ -6,16 +6,21 @@ the computed fields the legacy docs promised: `folder_name`, `step_count`, `form
 The filters are loaded by `schemas.queries.FlowListQuery`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 
-from backend.db import db
-from backend.legacy.wire import row_dict
+from backend.db import direct
+from backend.legacy.wire import wire_row
 from backend.models import FLOWS, FOLDERS
-from services.flows.definition import format_type, step_count
+from services.flows.definition import summary
 from services.paging import page_of
+
+FLOW_COLUMNS = tuple(column.name for column in FLOWS.c)
+FOLDER_NAME = len(FLOW_COLUMNS)  # the position of `folder_name` in a listed row
+FLOW_DATA = FLOW_COLUMNS.index("flow_data")
 
 
 def wanted_states(query: Mapping[str, Any], active_only: bool) -> set[int]:
@@ -24,29 +29,32 @@ def wanted_states(query: Mapping[str, Any], active_only: bool) -> set[int]:
     return states if query["status"] is None else states | {query["status"]}
 
 
-def list_query(project_id: str, query: Mapping[str, Any], active_only: bool) -> Select[Any]:
-    """`query`: the loaded `is_active`, `status`, `folder_id`, `limit`, `offset`."""
-    states, folder_id = wanted_states(query, active_only), query["folder_id"]
+@cache
+def list_statement(states: tuple[int, ...], in_folder: bool) -> direct.Statement:
+    """The list for `is_active` in every one of `states`, in the folder `folder_id` or any;
+    parameters `project_id`, `folder_id`, `limit`, `offset`. Built once per shape."""
     statement = (
         select(FLOWS, FOLDERS.c.name.label("folder_name"))
         .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
-        .where(FLOWS.c.project_id == project_id)
+        .where(FLOWS.c.project_id == bindparam("project_id"))
         .order_by(FLOWS.c.created_at.desc(), FLOWS.c.id.desc())
     )
     for state in states:
         statement = statement.where(FLOWS.c.is_active == state)
-    if folder_id is not None:
-        statement = statement.where(FLOWS.c.folder_id == folder_id)
-    return page_of(query).apply(statement)
+    if in_folder:
+        statement = statement.where(FLOWS.c.folder_id == bindparam("folder_id"))
+    page = statement.limit(bindparam("limit")).offset(bindparam("offset"))
+    return direct.Statement(page, text_datetimes=True)
 
 
-def list_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def list_row(row: Sequence[Any]) -> dict[str, Any]:
     """The legacy row, then the computed fields."""
+    fmt, steps = summary(row[FLOW_DATA])
     return {
-        **row_dict(FLOWS, row),
-        "folder_name": row["folder_name"],
-        "step_count": step_count(row["flow_data"]),
-        "format_type": format_type(row["flow_data"]),
+        **wire_row(FLOW_COLUMNS, row),
+        "folder_name": row[FOLDER_NAME],
+        "step_count": steps,
+        "format_type": fmt,
     }
 
 
@@ -54,5 +62,10 @@ def list_flows(
     project_id: str, query: Mapping[str, Any], *, active_only: bool = False
 ) -> list[dict[str, Any]]:
     """A project's flows, filtered by the loaded `query`; `active_only` is `flows_active`."""
-    statement = list_query(project_id, query, active_only)
-    return [list_row(row) for row in db.session.execute(statement).mappings()]
+    states, folder_id = wanted_states(query, active_only), query["folder_id"]
+    page = page_of(query)
+    statement = list_statement(tuple(sorted(states)), folder_id is not None)
+    params = {"project_id": project_id, "limit": page.limit, "offset": page.offset}
+    if folder_id is not None:
+        params["folder_id"] = folder_id
+    return [list_row(row) for row in direct.rows(statement, params)]

@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, select, update
 
-from backend.auth.access import caller_id, member_of, require_access, require_read_access
+from backend.auth.access import member_of, require_access, require_read_access
+from backend.auth.callers import account_verdict, settle, settle_pending, verdict_params
 from backend.core.call import Call
 from backend.core.errors import Conflict, NotFound, ValidationFailed
-from backend.db import db
+from backend.db import db, direct
 from backend.legacy.clock import now
 from backend.legacy.wire import row_dict
 from backend.models import EXECUTIONS, FLOWS, FOLDERS
@@ -34,22 +35,29 @@ LIVE_EXECUTION = exists().where(
     EXECUTIONS.c.lease_expires_at > bindparam("now"),
 )
 HAS_LIVE_EXECUTION = select(LIVE_EXECUTION)
-# The flow with "may the caller touch it?" (and, for a change, "is it being executed?") as
-# columns: one round trip. Only the flow row is locked; the subqueries read without locks.
+# The flow with "may the caller touch it?", the caller's account check (a pending one, see
+# `AuthPolicy.account_in_statement`) and, for a change, "is it being executed?" as columns: one
+# round trip. Only the flow row is locked; the subqueries read without locks.
 CALLER_ALLOWED = exists(member_of(FLOWS.c.project_id)).label("allowed")
-READ_WITH_ACCESS = select(FLOWS, CALLER_ALLOWED).where(FLOWS.c.id == bindparam("flow_id"))
-LOCK_FOR_CHANGE = (
-    select(FLOWS, CALLER_ALLOWED, LIVE_EXECUTION.label("live"))
+ACCOUNT_VERDICT = account_verdict(FLOWS.c.id)  # read after the row lock (see there)
+FLOW_COLUMNS = tuple(column.name for column in FLOWS.c)
+READ_WITH_ACCESS = direct.Statement(
+    select(FLOWS, CALLER_ALLOWED, ACCOUNT_VERDICT).where(FLOWS.c.id == bindparam("flow_id"))
+)
+LOCK_FOR_CHANGE = direct.Statement(
+    select(FLOWS, CALLER_ALLOWED, ACCOUNT_VERDICT, LIVE_EXECUTION.label("live"))
     .where(FLOWS.c.id == bindparam("flow_id"))
     .with_for_update()
 )
-# The detail read: the flow, its folder's name and the caller's membership (a column).
-FLOW_DETAIL = (
-    select(FLOWS, FOLDERS.c.name.label("folder_name"), CALLER_ALLOWED)
+# The detail read: the flow, its folder's name, the caller's membership and account check;
+# only answered (`flow_get`, `flow_detail_ui`), so its times stay the server's text.
+FLOW_DETAIL = direct.Statement(
+    select(FLOWS, FOLDERS.c.name.label("folder_name"), CALLER_ALLOWED, ACCOUNT_VERDICT)
     .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
-    .where(FLOWS.c.id == bindparam("flow_id"))
+    .where(FLOWS.c.id == bindparam("flow_id")),
+    text_datetimes=True,
 )
-SET_STATUS = (
+SET_STATUS = direct.Statement(
     update(FLOWS)
     .where(FLOWS.c.id == bindparam("flow_id"))
     .values(is_active=bindparam("new_status"), updated_at=bindparam("stamp"))
@@ -92,15 +100,17 @@ def lock_for_change(call: Call, flow_id: str) -> tuple[dict[str, Any], bool]:
 
 
 def with_access(
-    call: Call, statement: Any, params: dict[str, Any]
+    call: Call, statement: direct.Statement, params: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run a flow select carrying the `allowed` column: (the flow's own columns, every column)."""
-    found = db.session.execute(statement, {**params, "user_id": caller_id(call)}).mappings()
-    row = found.first()
-    if row is None:
+    """Run a flow select carrying the `allowed` and `account` columns: (the flow's own columns,
+    every column). The account's 401 comes first, then 404, then 403, as legacy."""
+    found = direct.first(statement, {**params, **verdict_params(call)})
+    if found is None:
+        settle_pending(call)
         raise NotFound("Flow not found")
-    require_read_access(call, row["project_id"], bool(row["allowed"]))
-    return {column.name: row[column.name] for column in FLOWS.c}, dict(row)
+    settle(call, found["account"])
+    require_read_access(call, found["project_id"], bool(found["allowed"]))
+    return {name: found[name] for name in FLOW_COLUMNS}, found
 
 
 def change_status(
@@ -136,7 +146,7 @@ def write_status(
     old = int(row["is_active"])
     stamp = now()
     params = {"flow_id": row["id"], "new_status": target, "stamp": stamp}
-    db.session.execute(SET_STATUS, params)
+    direct.execute(SET_STATUS, params)
     audit.record(
         call,
         STATUS_CHANGED,
