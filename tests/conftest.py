@@ -17,10 +17,34 @@ from backend import create_app
 from backend.db import db
 from tests import factories
 
-MYSQL_URL = os.environ.get("GATEWAY_TEST_MYSQL_URL", "")
+# pytest-xdist's worker name (gw0, gw1, …); "" in a run without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_mysql_url(url: str, worker: str) -> str:
+    """Each xdist worker has a database of its own, `<name>_gw0`, `<name>_gw1`, …: the workers
+    empty their tables between tests. A run without xdist keeps the name as configured, and so
+    does a URL that already names the worker's database."""
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    if str(parsed.database).endswith(f"_{worker}"):
+        return url
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+# Written back to the environment: tests deriving scratch databases from it (`<name>_legacy`) and
+# the processes they start see the worker's name too.
+MYSQL_URL = worker_mysql_url(os.environ.get("GATEWAY_TEST_MYSQL_URL", ""), WORKER)
+if MYSQL_URL:
+    os.environ["GATEWAY_TEST_MYSQL_URL"] = MYSQL_URL
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ACCESS_SECRET = "test-access-secret-0123456789abcdef0123456789abcdef"
 REFRESH_SECRET = "test-refresh-secret-0123456789abcdef0123456789abcdef"
+# Apps of an xdist worker keep their instance folder (generated keys, cut-over counts) apart.
+WORKER_INSTANCE = (
+    {"INSTANCE_PATH": str(Path(f"instance/tests-{WORKER}").absolute())} if WORKER else {}
+)
 _mysql_schema_ready: set[str] = set()
 DEADLINE_SECONDS = 60
 
@@ -79,6 +103,7 @@ def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "DEBUG_ENVELOPE": True,
         "BCRYPT_ROUNDS": 4,
         "RESET_TOKEN_IN_RESPONSE": True,
+        **WORKER_INSTANCE,
         **extra,
     }
 
