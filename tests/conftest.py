@@ -47,6 +47,10 @@ WORKER_INSTANCE = (
 )
 _mysql_schema_ready: set[str] = set()
 DEADLINE_SECONDS = 60
+# Tests that start heavy processes (a fresh install, Chromium, gunicorn under 50 slow clients, the
+# README's shell): under `--dist loadgroup` (make test) they run on one xdist worker, one after
+# the other, so they never compete with each other and each module's fixtures are built once.
+HEAVY = pytest.mark.xdist_group("heavy")
 
 
 def mysql_unavailable(reason: str) -> None:
