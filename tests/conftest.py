@@ -2,7 +2,7 @@
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +210,33 @@ def deadline() -> Iterator[None]:
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+# tests/test_hostile_inputs.py prints how many cases it tried per leg; under xdist each worker
+# hands its counts to the controller, which prints their sums at the end.
+HOSTILE_COUNTS = "hostile_inputs"
+
+
+def hostile_line(leg: str, tried: Mapping[str, int]) -> str:
+    families = ", ".join(f"{name} {count}" for name, count in sorted(tried.items()))
+    return f"hostile inputs [{leg}]: {sum(tried.values())} cases tried ({families})"
+
+
+def add_hostile_counts(legs: dict[str, dict[str, int]], leg: str, tried: Mapping[str, int]) -> None:
+    counts = legs.setdefault(leg, {})
+    for family, count in tried.items():
+        counts[family] = counts.get(family, 0) + count
+
+
+_hostile_totals: dict[str, dict[str, int]] = {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for leg, tried in getattr(node, "workeroutput", {}).get(HOSTILE_COUNTS, {}).items():
+        add_hostile_counts(_hostile_totals, leg, tried)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for leg in sorted(_hostile_totals, reverse=True):  # sqlite, then mysql
+        terminalreporter.write_line(hostile_line(leg, _hostile_totals[leg]))
