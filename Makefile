@@ -43,6 +43,7 @@ run: install
 
 # Every test, spread over PYTEST_WORKERS xdist workers (each on its own MariaDB database,
 # `<name>_gw0`, …); the tests that start heavy processes share one worker (xdist_group "heavy").
+# 3 on 2 cores: the tests also wait (MariaDB fsyncs, gunicorn and browser subprocesses).
 # PYTEST_WORKERS=0: one process, no xdist, as a plain `pytest` run.
 PYTEST_WORKERS ?= 3
 
