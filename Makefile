@@ -41,8 +41,14 @@ run: install
 	$(BIN)/flask --app wsgi add-indexes
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Every test, spread over PYTEST_WORKERS xdist workers (each on its own MariaDB database,
+# `<name>_gw0`, …); the tests that start heavy processes share one worker (xdist_group "heavy").
+# 3 on 2 cores: the tests also wait (MariaDB fsyncs, gunicorn and browser subprocesses).
+# PYTEST_WORKERS=0: one process, no xdist, as a plain `pytest` run.
+PYTEST_WORKERS ?= 3
+
 test: install-dev e2e-deps /usr/bin/jq  # every test: the browser e2e and the README's own lines too
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: install-dev
 	$(BIN)/ruff check .

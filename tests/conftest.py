@@ -2,7 +2,7 @@
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,40 @@ from backend import create_app
 from backend.db import db
 from tests import factories
 
-MYSQL_URL = os.environ.get("GATEWAY_TEST_MYSQL_URL", "")
+# pytest-xdist's worker name (gw0, gw1, …); "" in a run without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_mysql_url(url: str, worker: str) -> str:
+    """Each xdist worker has a database of its own, `<name>_gw0`, `<name>_gw1`, …: the workers
+    empty their tables between tests. A run without xdist keeps the name as configured, and so
+    does a URL that already names the worker's database."""
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    if str(parsed.database).endswith(f"_{worker}"):
+        return url
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+# Written back to the environment: tests deriving scratch databases from it (`<name>_legacy`) and
+# the processes they start see the worker's name too.
+MYSQL_URL = worker_mysql_url(os.environ.get("GATEWAY_TEST_MYSQL_URL", ""), WORKER)
+if MYSQL_URL:
+    os.environ["GATEWAY_TEST_MYSQL_URL"] = MYSQL_URL
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ACCESS_SECRET = "test-access-secret-0123456789abcdef0123456789abcdef"
 REFRESH_SECRET = "test-refresh-secret-0123456789abcdef0123456789abcdef"
+# Apps of an xdist worker keep their instance folder (generated keys, cut-over counts) apart.
+WORKER_INSTANCE = (
+    {"INSTANCE_PATH": str(Path(f"instance/tests-{WORKER}").absolute())} if WORKER else {}
+)
 _mysql_schema_ready: set[str] = set()
 DEADLINE_SECONDS = 60
+# Tests that start heavy processes (a fresh install, Chromium, gunicorn under 50 slow clients, the
+# README's shell): under `--dist loadgroup` (make test) they run on one xdist worker, one after
+# the other, so they never compete with each other and each module's fixtures are built once.
+HEAVY = pytest.mark.xdist_group("heavy")
 
 
 def mysql_unavailable(reason: str) -> None:
@@ -79,6 +107,7 @@ def gateway_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "DEBUG_ENVELOPE": True,
         "BCRYPT_ROUNDS": 4,
         "RESET_TOKEN_IN_RESPONSE": True,
+        **WORKER_INSTANCE,
         **extra,
     }
 
@@ -181,3 +210,33 @@ def deadline() -> Iterator[None]:
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+# tests/test_hostile_inputs.py prints how many cases it tried per leg; under xdist each worker
+# hands its counts to the controller, which prints their sums at the end.
+HOSTILE_COUNTS = "hostile_inputs"
+
+
+def hostile_line(leg: str, tried: Mapping[str, int]) -> str:
+    families = ", ".join(f"{name} {count}" for name, count in sorted(tried.items()))
+    return f"hostile inputs [{leg}]: {sum(tried.values())} cases tried ({families})"
+
+
+def add_hostile_counts(legs: dict[str, dict[str, int]], leg: str, tried: Mapping[str, int]) -> None:
+    counts = legs.setdefault(leg, {})
+    for family, count in tried.items():
+        counts[family] = counts.get(family, 0) + count
+
+
+_hostile_totals: dict[str, dict[str, int]] = {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for leg, tried in getattr(node, "workeroutput", {}).get(HOSTILE_COUNTS, {}).items():
+        add_hostile_counts(_hostile_totals, leg, tried)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for leg in sorted(_hostile_totals, reverse=True):  # sqlite, then mysql
+        terminalreporter.write_line(hostile_line(leg, _hostile_totals[leg]))

@@ -30,6 +30,7 @@ from backend import create_app
 from backend.db import db
 from backend.models import User
 from config import DEFAULT_ACCESS_SECRET, DEFAULT_REFRESH_SECRET, instance_secrets
+from stress.common import free_port
 from tests.factories import PASSWORD, Factory, call_act
 from tests.test_auth import legacy_claims, php_jwt
 
@@ -159,11 +160,11 @@ def test_health_tells_the_mode_only_to_the_metrics_scraper(
 
 # --- real gunicorn ------------------------------------------------------------------------------
 
-BARE_PORT = 18754
 
-
-def request(method: str, act: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    connection = HTTPConnection("127.0.0.1", BARE_PORT, timeout=10)
+def request(
+    port: int, method: str, act: str, token: str | None = None, body: Any = None
+) -> tuple[int, Any]:
+    connection = HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Content-Type": "application/json", "Connection": "close"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -182,7 +183,7 @@ def gunicorn(env: dict[str, str]) -> Iterator[None]:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
             with suppress(OSError):
-                if request("GET", "health")[0] == 200:
+                if request(int(env["PORT"]), "GET", "health")[0] == 200:
                     yield
                     return
             time.sleep(0.2)
@@ -201,18 +202,19 @@ def test_a_bare_gunicorn_start_with_several_workers_keeps_one_key_across_restart
         "DATABASE_URL": f"sqlite:///{tmp_path}/bare.db",
         "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
         "HOST": "127.0.0.1",
-        "PORT": str(BARE_PORT),
+        "PORT": str(free_port()),
         "WEB_CONCURRENCY": "2",
     }
     subprocess.run(FLASK_INIT_DB, cwd=ROOT, env=env, check=True, timeout=60)
     body = {"email": "bare@example.com", "name": "Bare", "password": PASSWORD}
+    port = int(env["PORT"])
     with gunicorn(env):
-        status, answer = request("POST", "register", body=body)
+        status, answer = request(port, "POST", "register", body=body)
         assert status == 201
         token = answer["data"]["access_token"]
-        assert {request("GET", "profile", token)[0] for _ in range(12)} == {200}
+        assert {request(port, "GET", "profile", token)[0] for _ in range(12)} == {200}
     with gunicorn(env):
-        assert request("GET", "profile", token)[0] == 200
+        assert request(port, "GET", "profile", token)[0] == 200
 
 
 # --- starting with a weak key in production: one line, no traceback --------------------------
@@ -242,7 +244,7 @@ def production_environment(tmp_path: Path, keys: dict[str, str]) -> dict[str, st
         "DATABASE_URL": f"sqlite:///{tmp_path}/never.db",
         "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
         "HOST": "127.0.0.1",
-        "PORT": "18752",
+        "PORT": str(free_port()),
         "WEB_CONCURRENCY": "2",
     }
 

@@ -46,7 +46,13 @@ from backend.core.registry import Action, registry
 from backend.db import db
 from backend.models import Endpoint, Environment, Flow, FlowExecution, Folder, Project, User
 from schemas.base import JsonText
-from tests.conftest import empty_all_tables, gateway_config
+from tests.conftest import (
+    HOSTILE_COUNTS,
+    add_hostile_counts,
+    empty_all_tables,
+    gateway_config,
+    hostile_line,
+)
 from tests.factories import PASSWORD, Factory
 
 BASE = "/gassapi2/backend/"
@@ -174,8 +180,11 @@ def world(database_url: str, request: pytest.FixtureRequest) -> Iterator[World]:
 
 def report(request: pytest.FixtureRequest, database_url: str, tried: Counter[str]) -> None:
     leg = "sqlite" if database_url.startswith("sqlite") else "mysql"
-    families = ", ".join(f"{name} {count}" for name, count in sorted(tried.items()))
-    line = f"hostile inputs [{leg}]: {sum(tried.values())} cases tried ({families})"
+    worker_output = getattr(request.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller prints every worker's sum
+        add_hostile_counts(worker_output.setdefault(HOSTILE_COUNTS, {}), leg, tried)
+        return
+    line = hostile_line(leg, tried)
     plugins = request.config.pluginmanager
     reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
     if reporter is None or capture is None:

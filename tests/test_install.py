@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from stress.common import Gateway, call, start_gateway
+from tests.conftest import HEAVY
 
 REPO = Path(__file__).resolve().parent.parent
 NOT_SHIPPED = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "dist", "instance", "test-artifacts", "__pycache__", ".*cache"
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, HEAVY]
 
 
 def snapshot(tree: Path) -> dict[str, float]:

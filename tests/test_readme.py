@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from stress.common import Gateway, call, start_gateway
+from tests.conftest import HEAVY
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -27,7 +28,7 @@ MAKE_RUN_ENV = {
     "JWT_REFRESH_SECRET": "",
 }
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, HEAVY]
 
 
 def readme_blocks(kind: str) -> list[str]:

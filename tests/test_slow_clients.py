@@ -17,9 +17,9 @@ import pytest
 from flask import Flask
 
 from stress.common import Gateway, call, start_gateway
-from tests.conftest import ACCESS_SECRET, REFRESH_SECRET, shared_database_url
+from tests.conftest import ACCESS_SECRET, HEAVY, REFRESH_SECRET, shared_database_url
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, HEAVY]
 
 SLOW_CONNECTIONS = 50
 PROBES = 10

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HEAVY
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "flow-toggle"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,6 +36,7 @@ def missing_prerequisites() -> list[str]:
 
 
 @pytest.mark.slow
+@HEAVY
 def test_seed_flow_toggle_toggles_cross_origin_in_chromium() -> None:
     missing = missing_prerequisites()
     if missing:

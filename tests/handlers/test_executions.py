@@ -150,7 +150,7 @@ def test_heartbeat_extends_the_lease(make: Factory, call_act: Any) -> None:
 def test_heartbeat_keeps_an_execution_blocking_status_changes(make: Factory, call_act: Any) -> None:
     _, _, flow, token = owned_flow(make)
     run = start(call_act, flow, token)
-    make.set_lease(run, 1)
+    make.set_lease(run, 10)  # whole seconds: a 1 s lease ends whenever the clock ticks meanwhile
     call_act("flow_execution_heartbeat", "POST", id=run, token=token)
     assert call_act("flow_toggle_active", "PUT", id=flow.id, token=token).status_code == 409
 

@@ -87,11 +87,16 @@ async function stopAll() {
   }
 }
 
+// Node's fetch keeps an idle connection for the next request; the gateway closes one after 5 s
+// (gunicorn keepalive), and when a blocking step (spawnSync) held the event loop past that, the
+// next request went out on the closed connection ("fetch failed"). Every request here: its own.
+const OWN_CONNECTION = { Connection: 'close' };
+
 async function waitForHttp(url, what, seconds = 20) {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url);
+      const response = await fetch(url, { headers: OWN_CONNECTION });
       if (response.ok) return;
     } catch {
       // not listening yet
@@ -174,7 +179,7 @@ async function main() {
     let via = 'database';
     if (apiHasFlowDetail) {
       const response = await fetch(`${gateway}/gassapi2/backend/?act=flow&id=${flowId}`, {
-        headers: { Authorization: `Bearer ${token}` },
+        headers: { ...OWN_CONNECTION, Authorization: `Bearer ${token}` },
       });
       const body = await response.json();
       if (response.status === 200 && body.success) {
