@@ -22,10 +22,5 @@ def build_wheel(*_args: Any, **_kwargs: Any) -> str:
     raise SystemExit(REFUSAL)
 
 
-def prepare_metadata_for_build_wheel(*_args: Any, **_kwargs: Any) -> str:
-    """pip asks for a wheel's metadata first: refuse there, before setuptools needs `wheel`."""
-    raise SystemExit(REFUSAL)
-
-
 def get_requires_for_build_wheel(config_settings: Any = None) -> list[str]:
     return build_meta.get_requires_for_build_wheel(config_settings)

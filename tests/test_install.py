@@ -130,7 +130,6 @@ def test_a_regular_wheel_is_refused_with_the_supported_way(installed: Path) -> N
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-w",
             tempfile.mkdtemp(),
             str(REPO),
