@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 
 from backend.auth.access import holds_metrics_token, require_operator
@@ -16,7 +16,7 @@ from backend.auth.callers import OPTIONAL
 from backend.core.call import Call, Raw, Reply
 from backend.core.errors import NotFound, ServiceUnavailable
 from backend.core.registry import METHODS, Action, action, registry
-from backend.db import db
+from backend.db import db, direct
 from backend.legacy.clock import now
 from backend.legacy.wire import format_datetime
 from backend.models import EXECUTIONS, additive
@@ -47,7 +47,6 @@ STATM = Path("/proc/self/statm")
 PAGE_SIZE = resource.getpagesize()
 MEMORY_SECONDS = 1.0
 _memory: list[Any] = [float("-inf"), (0, 0)]
-PING = text("SELECT 1")
 LIVE_LEASES = (
     select(func.count())
     .select_from(EXECUTIONS)
@@ -106,7 +105,7 @@ def memory() -> tuple[int, int]:
 @action("/health", acts=("health",), summary="Health check")
 def health(call: Call) -> Reply:
     try:
-        db.session.execute(PING)
+        direct.ping()
     except DBAPIError as exc:
         raise ServiceUnavailable(
             "Health check failed: database unreachable",

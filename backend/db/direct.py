@@ -19,6 +19,7 @@ from typing import Any
 
 from pymysql import converters
 from pymysql.constants import FIELD_TYPE
+from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable, Select
 
@@ -108,3 +109,11 @@ def first(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any] | N
     """The first row as a dict keyed by the statement's column names, or None."""
     found = rows(statement, params)
     return dict(zip(statement.names, found[0], strict=True)) if found else None
+
+
+PING = Statement(text("SELECT 1"))
+
+
+def ping() -> None:
+    """One round trip on the request's connection (`health`, the readiness probe)."""
+    rows(PING, {})

@@ -7,15 +7,12 @@ answers (HEAD on it stays 404, as the legacy router answered)."""
 
 from flask import Flask
 from flask import Response as FlaskResponse
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.core import envelope
-from backend.db import db
+from backend.db import direct
 from backend.models import additive
 from backend.web.hooks import request_info
-
-PING = text("SELECT 1")
 
 
 def answer(status: int, body: dict[str, object]) -> FlaskResponse:
@@ -35,7 +32,7 @@ def livez() -> FlaskResponse:
 def readyz() -> FlaskResponse:
     mark("readyz")
     try:
-        db.session.execute(PING)
+        direct.ping()
         missing = additive.missing_now()
     except SQLAlchemyError:
         return answer(503, {"status": "not ready", "database": "unreachable"})
