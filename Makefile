@@ -47,7 +47,7 @@ run: install
 # PYTEST_WORKERS=0: one process, no xdist, as a plain `pytest` run.
 PYTEST_WORKERS ?= 3
 
-test: install-dev e2e-deps /usr/bin/jq  # every test: the browser e2e and the README's own lines too
+test: install-dev e2e-deps /usr/bin/jq /usr/sbin/nginx  # every test: the browser e2e and the README's own lines too
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: install-dev
@@ -74,6 +74,9 @@ e2e-deps: /usr/bin/chromium $(E2E)/node_modules/.package-lock.json $(E2E)/dist/i
 
 /usr/bin/jq:  # the README's quickstart reads JSON answers with jq (tests/test_readme.py)
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y jq
+
+/usr/sbin/nginx:  # the unit's shape, sync workers behind deploy/nginx.conf (tests/test_slow_clients.py)
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
 
 /usr/bin/chromium:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium

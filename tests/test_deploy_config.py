@@ -137,6 +137,24 @@ def test_every_nginx_location_forwards_the_client_address_the_unit_trusts() -> N
     assert servers == [f"{env['HOST']}:{env['PORT']}"]
 
 
+def all_directives(block: Block) -> list[list[str]]:
+    return block.directives + [d for child in block.children for d in all_directives(child)]
+
+
+def test_the_units_sync_workers_sit_behind_an_nginx_that_buffers_whole_requests() -> None:
+    """Sync workers are held by a slow client unless a proxy reads its request first
+    (tests/test_slow_clients.py); kept-alive upstream connections would pin to one worker."""
+    env = started_environment("ExecStart", LEGACY_ENV_FILE)
+    assert env["GUNICORN_WORKER_CLASS"] == "sync"
+    assert env["HOST"] == "127.0.0.1"  # reachable only through nginx
+    nginx = parse_nginx(NGINX.read_text())
+    directives = all_directives(nginx)
+    assert ["proxy_request_buffering", "off"] not in directives
+    assert ["proxy_buffering", "off"] not in directives
+    (upstream,) = [b for b in nginx.children if b.name == "upstream"]
+    assert not [d for d in upstream.directives if d[0] == "keepalive"]
+
+
 # --- the gateway behind one proxy --------------------------------------------------------------
 
 
