@@ -10,12 +10,12 @@ from typing import Any
 import pymysql
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from backend.db import db
 from backend.legacy.clock import now
 from backend.models import User
 from tests.factories import Factory
+from tests.test_resilience import hold_row_lock
 
 REVOKED = (401, "Authentication failed: Token has been invalidated")
 DISABLED = (403, "Access denied: User account is disabled")
@@ -117,18 +117,9 @@ def test_a_valid_token_still_gets_the_acts_own_404_and_403(make: Factory, call_a
 
 def hold_and_change(
     database_url: str, flow: Any, changes: list[tuple[str, tuple[Any, ...]]]
-) -> Any:
-    url = make_url(database_url)
-    conn = pymysql.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 3306,
-        user=url.username or "root",
-        password=url.password or "",
-        database=url.database,
-        autocommit=False,
-    )
+) -> pymysql.Connection:
+    conn = hold_row_lock(database_url, flow.id)
     with conn.cursor() as cursor:
-        cursor.execute("SELECT id FROM flows WHERE id = %s FOR UPDATE", (flow.id,))
         for sql, args in changes:
             cursor.execute(sql, args)
     return conn
