@@ -32,15 +32,14 @@ from bench import seed
 from bench.run import (
     BASE,
     OUT,
-    WARMUP_SECONDS,
     Gunicorn,
     children,
     ensure_wrk,
     gateway_env,
     issue_access_token,
     run_reference,
-    run_wrk,
     scenarios,
+    warm_and_measure,
     write_inputs,
 )
 from bench.run import DEFAULT_URL as BENCH_URL
@@ -100,23 +99,6 @@ class Served:
         if self.front is not None:
             self.front.__exit__(*exc)
         self.gunicorn.stop()
-
-
-def measure(
-    wrk: str, server: Any, scenario: Any, files: Any, token: str, seconds: float
-) -> dict[str, Any]:
-    run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
-    result = run_wrk(wrk, server, scenario, files, token, seconds)
-    return {
-        "scenario": scenario.name,
-        "rps": result["rps"],
-        "p50_ms": result["p50_ms"],
-        "p90_ms": result["p90_ms"],
-        "p99_ms": result["p99_ms"],
-        "errors": result["errors"],
-        "cpu_ms": result["cpu_ms_per_request"].get("gateway"),
-        "others_cpu_ms": result["cpu_ms_per_request"].get("others"),
-    }
 
 
 def table(rows: list[dict[str, Any]], reference: dict[str, list[float]]) -> str:
@@ -245,7 +227,9 @@ def main() -> int:
                 for config in turn:
                     row = {
                         "config": config,
-                        **measure(wrk, servers[config], scenario, files, token, args.seconds),
+                        **warm_and_measure(
+                            wrk, servers[config], scenario, files, token, args.seconds
+                        ),
                     }
                     print(json.dumps(row), flush=True)
                     rows.append(row)

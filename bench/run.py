@@ -448,6 +448,24 @@ def run_wrk(
     raise SystemExit(f"wrk failed for {scenario.name}: {done.stdout}\n{done.stderr}")
 
 
+def warm_and_measure(
+    wrk: str, server: Any, scenario: Scenario, files: dict[str, Path], token: str, seconds: float
+) -> dict[str, Any]:
+    """A warm-up run, then the measured one, summarised as the side-by-side sweeps print it."""
+    run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
+    result = run_wrk(wrk, server, scenario, files, token, seconds)
+    return {
+        "scenario": scenario.name,
+        "rps": result["rps"],
+        "p50_ms": result["p50_ms"],
+        "p90_ms": result["p90_ms"],
+        "p99_ms": result["p99_ms"],
+        "errors": result["errors"],
+        "cpu_ms": result["cpu_ms_per_request"].get("gateway"),
+        "others_cpu_ms": result["cpu_ms_per_request"].get("others"),
+    }
+
+
 def process_cpu_seconds(pid: int) -> float:
     """utime + stime of one process, from /proc (0 when it is gone)."""
     try:

@@ -21,15 +21,14 @@ from bench import seed
 from bench.run import DEFAULT_URL as BENCH_URL
 from bench.run import (
     OUT,
-    WARMUP_SECONDS,
     Gunicorn,
     ensure_wrk,
     gateway_env,
     issue_access_token,
     rss_mb,
     run_reference,
-    run_wrk,
     scenarios,
+    warm_and_measure,
     write_inputs,
 )
 
@@ -48,18 +47,10 @@ def measure(
     found = []
     with Gunicorn("wsgi:app", settings, OUT / "workers.log") as server:
         for scenario in chosen:
-            run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
-            result = run_wrk(wrk, server, scenario, files, token, seconds)
             found.append(
                 {
                     "config": config,
-                    "scenario": scenario.name,
-                    "rps": result["rps"],
-                    "p50_ms": result["p50_ms"],
-                    "p99_ms": result["p99_ms"],
-                    "errors": result["errors"],
-                    "gateway_cpu_ms": result["cpu_ms_per_request"].get("gateway"),
-                    "others_cpu_ms": result["cpu_ms_per_request"].get("others"),
+                    **warm_and_measure(wrk, server, scenario, files, token, seconds),
                     "rss_mb": max(rss_mb(pid) or 0 for pid in server.workers()),
                 }
             )
@@ -77,7 +68,7 @@ def table(rows: list[dict[str, Any]], reference: list[float]) -> str:
         rps = statistics.median(row["rps"] for row in mine)
         p50 = statistics.median(row["p50_ms"] for row in mine)
         p99 = statistics.median(row["p99_ms"] for row in mine)
-        cpu = statistics.median(row["gateway_cpu_ms"] or 0 for row in mine)
+        cpu = statistics.median(row["cpu_ms"] or 0 for row in mine)
         rss = max(row["rss_mb"] for row in mine)
         ratio = f"{rps / yardstick:.3f}" if yardstick and name == "flow" else "-"
         lines.append(
