@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stress.common import free_port
+
 SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 MAIN = """daemon off;
 {user}
@@ -53,12 +55,6 @@ def local_config(folder: Path, port: int, upstream_port: int) -> str:
         server = server.replace(shipped, local)
     user = "user root;" if os.geteuid() == 0 else ""  # as root, workers would run as nobody
     return MAIN.format(dir=folder, server=server, user=user)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LocalNginx:
