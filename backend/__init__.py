@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
 from backend.core.registry import registry
-from backend.db import db, galera, pooling, transactions
+from backend.db import db, galera, pooling, request_connection, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     os.makedirs(app.instance_path, exist_ok=True)
     instance_secrets.fill_missing(app.config, Path(app.instance_path))
+    request_connection.install(app, db)
     db.init_app(app)
     with app.app_context():
         metrics.watch_pool(db.engine)  # before the first connection

@@ -14,7 +14,7 @@ from backend.auth.callers import reopen, settle_pending
 from backend.core.call import Call
 from backend.core.errors import GatewayError
 from backend.core.registry import Action
-from backend.db import db
+from backend.db import db, request_connection
 from backend.db.resilience import error_code, is_retryable
 
 RETRIES = Counter(
@@ -52,7 +52,7 @@ def run(action: Action, call: Call) -> Any:
 
 def rolled_back() -> bool:
     try:
-        db.session.rollback()
+        request_connection.rollback(db)
     except SQLAlchemyError:
         current_app.logger.warning("rollback after a database error failed", exc_info=True)
         return False
@@ -75,5 +75,5 @@ def run_once(action: Action, call: Call) -> Any:
         settle_pending(call)
         raise
     settle_pending(call)
-    db.session.commit()
+    request_connection.commit(db)
     return result

@@ -5,9 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import bindparam, select, update
 
-from backend.db import db, direct
+from backend.db import db, direct, request_connection
 from backend.legacy.wire import wire_row
+from backend.models import FLOWS
 from services.flows import listing, status
 from tests.factories import Factory
 
@@ -35,3 +37,55 @@ def test_the_direct_rows_answer_what_the_session_answers(app: Flask, make: Facto
             ]
             assert direct_rows == session_rows and direct_rows
         db.session.rollback()
+
+
+RENAME = direct.Statement(
+    update(FLOWS).where(FLOWS.c.id == bindparam("flow_id")).values(name=bindparam("name")),
+    ["name"],
+)
+NAME = direct.Statement(select(FLOWS.c.name).where(FLOWS.c.id == bindparam("flow_id")))
+
+
+def session_name(flow_id: str) -> str:
+    return db.session.execute(select(FLOWS.c.name).where(FLOWS.c.id == flow_id)).scalar_one()
+
+
+def test_a_session_used_after_direct_statements_joins_their_transaction(
+    app: Flask, make: Factory
+) -> None:
+    flow = make.flow(make.project(make.user()), name="before")
+    with app.app_context():
+        direct.execute(RENAME, {"flow_id": flow.id, "name": "direct"})
+        assert session_name(flow.id) == "direct"  # the same uncommitted transaction
+        db.session.execute(update(FLOWS).where(FLOWS.c.id == flow.id).values(name="orm"))
+        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("orm",)]
+        request_connection.rollback(db)  # one rollback undoes both
+        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("before",)]
+        request_connection.rollback(db)
+    assert make.flow_row(flow.id)["name"] == "before"
+
+
+def test_direct_statements_use_the_transaction_a_session_began_first(
+    app: Flask, make: Factory
+) -> None:
+    flow = make.flow(make.project(make.user()), name="before")
+    with app.app_context():
+        db.session.execute(update(FLOWS).where(FLOWS.c.id == flow.id).values(name="orm"))
+        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("orm",)]
+        direct.execute(RENAME, {"flow_id": flow.id, "name": "direct"})
+        request_connection.commit(db)  # one commit keeps both
+    assert make.flow_row(flow.id)["name"] == "direct"
+
+
+def test_the_request_connection_goes_back_to_the_pool_with_its_work_undone(
+    app: Flask, make: Factory
+) -> None:
+    flow = make.flow(make.project(make.user()), name="before")
+    with app.app_context():
+        pool = db.engine.pool
+        busy = pool.checkedout() if hasattr(pool, "checkedout") else None
+        direct.execute(RENAME, {"flow_id": flow.id, "name": "never committed"})
+    with app.app_context():
+        if busy is not None:
+            assert db.engine.pool.checkedout() == busy
+    assert make.flow_row(flow.id)["name"] == "before"

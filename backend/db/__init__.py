@@ -5,6 +5,8 @@ from sqlalchemy import Numeric, SmallInteger, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase
 
+from backend.db.request_connection import SESSION_OPTIONS
+
 # Legacy column types: MySQL gets the exact legacy type, SQLite a close equivalent.
 Flag = SmallInteger().with_variant(mysql.TINYINT(1), "mysql", "mariadb")
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
@@ -22,4 +24,4 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options=dict(SESSION_OPTIONS))

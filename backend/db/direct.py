@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable, Select
 
-from backend.db import db
+from backend.db import db, request_connection
 from backend.db.transactions import leave_autocommit
 
 LEGACY_DATETIME = len("2025-01-31 23:59:59")
@@ -82,11 +82,11 @@ def execute(statement: Statement, params: Mapping[str, Any]) -> int:
 def _run(
     statement: Statement, params: Mapping[str, Any], *, fetch: bool
 ) -> Sequence[tuple[Any, ...]] | int:
-    connection = db.session.connection()
-    dialect = connection.dialect
+    dialect = db.engine.dialect
     if dialect.driver != "pymysql":
         result = db.session.execute(statement.statement, params)
         return [tuple(row) for row in result] if fetch else result.rowcount  # type: ignore[attr-defined]
+    connection = request_connection.current(db)
     sql, fixed = statement.compiled(dialect)
     values = {**fixed, **params}
     dbapi_connection = connection.connection.dbapi_connection

@@ -18,7 +18,7 @@ from backend.core import envelope
 from backend.core.call import Call, Caller, Client, Raw, Reply
 from backend.core.errors import GatewayError, ValidationFailed
 from backend.core.registry import Action, registry, schema_instance
-from backend.db import db
+from backend.db import db, request_connection
 from backend.db.indexes import add_indexes
 from backend.db.tables import create_missing
 from backend.legacy.clock import now
@@ -96,7 +96,7 @@ def invoke(
     except ValidationError as exc:
         raise refused(ValidationFailed(exc.messages_dict)) from exc
     except GatewayError as exc:
-        db.session.rollback()
+        request_connection.rollback(db)
         raise refused(exc) from exc
     return result if isinstance(result, Reply | Raw) else Reply(result)
 

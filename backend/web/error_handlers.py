@@ -16,7 +16,7 @@ from backend.core.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from backend.db import db
+from backend.db import db, request_connection
 from backend.db.resilience import is_retryable, is_unavailable
 from backend.models import additive
 from backend.web.hooks import request_id
@@ -31,14 +31,14 @@ HTTP_TRANSLATIONS: dict[int, type[GatewayError]] = {
 
 def rollback() -> None:
     try:
-        db.session.rollback()
+        request_connection.rollback(db)
     except SQLAlchemyError:
         current_app.logger.warning("rollback failed; the connection is discarded")
 
 
 def commit_refusal() -> None:
     try:
-        db.session.commit()
+        request_connection.commit(db)
     except DBAPIError:
         rollback()
         current_app.logger.warning("could not record a refused request")
