@@ -25,6 +25,7 @@ from typing import Any
 
 from werkzeug.test import EnvironBuilder
 
+from backend.web import logs
 from bench import limit, seed
 from bench.floor_app import app as floor_app
 from bench.run import BASE, DEFAULT_URL, OUT, gateway_env, issue_access_token, limit_context
@@ -123,8 +124,8 @@ def main() -> int:
     access.setLevel(logging.INFO)  # as in production: one JSON line per request, into a file
     for handler in list(access.handlers):
         access.removeHandler(handler)
-    to_file = logging.FileHandler(OUT / "inproc-access.log", mode="w")
-    to_file.setFormatter(logging.Formatter("%(message)s"))
+    to_file = logs.AccessStream()  # the production handler, into a file as journald would be
+    to_file.setStream((OUT / "inproc-access.log").open("w"))  # noqa: SIM115 - open for the run
     access.addHandler(to_file)
     found: dict[str, Any] = {"loadavg": os.getloadavg()}
     if not args.scenarios or "floor" in args.scenarios:
