@@ -90,8 +90,18 @@ def accept_request_id(incoming: str | None) -> str:
     return incoming if incoming and REQUEST_ID.match(incoming) else new_request_id()
 
 
+_second: list[tuple[int, ZoneInfo | None, str]] = [(-1, None, "")]  # the last one, replaced whole
+
+
 def timestamp(tz: ZoneInfo) -> str:
-    return datetime.now(tz).strftime("%Y-%m-%d %H:%M:%S")
+    """The wall-clock second in `tz`, built once per second (it is in every answer)."""
+    second = int(time.time())
+    cached = _second[0]
+    if cached[0] != second or cached[1] is not tz:
+        text = datetime.fromtimestamp(second, tz).strftime("%Y-%m-%d %H:%M:%S")
+        cached = (second, tz, text)
+        _second[0] = cached
+    return cached[2]
 
 
 def timestamp_utc() -> str:
