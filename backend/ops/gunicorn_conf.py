@@ -50,6 +50,61 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # gunicorn writes its own `Server` header and drops the application's; keep the legacy value.
 gunicorn.http.wsgi.SERVER = "GASS-API"
+
+
+class HeldHead:
+    """A socket stand-in that keeps what gunicorn would send (the status line and headers)."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class OneSendResponse(gunicorn.http.wsgi.Response):
+    """gunicorn's response, with the status line and headers sent together with the first body
+    bytes: one `send` (one TCP segment on loopback, one wake-up of the client or proxy) per
+    answer instead of two. A chunked body, a file sent with `sendfile` and an answer without a
+    body get the head on its own first, as gunicorn sends it."""
+
+    head: bytes | None = None
+
+    def send_headers(self) -> None:
+        if self.headers_sent:
+            return
+        sock, held = self.sock, HeldHead()
+        self.sock = held
+        try:
+            super().send_headers()
+        finally:
+            self.sock = sock
+        self.head = held.data
+
+    def flush_head(self) -> None:
+        head, self.head = self.head, None
+        if head:
+            gunicorn.util.write(self.sock, head)
+
+    def _emit_body(self, data: bytes) -> None:
+        if self.head is not None and not self.chunked:
+            head, self.head = self.head, None
+            data = head + data
+        self.flush_head()
+        super()._emit_body(data)
+
+    def sendfile(self, respiter: Any) -> bool:
+        self.send_headers()
+        self.flush_head()
+        return bool(super().sendfile(respiter))
+
+    def close(self) -> None:
+        self.send_headers()
+        self.flush_head()
+        super().close()
+
+
+gunicorn.http.wsgi.Response = OneSendResponse  # type: ignore[misc]
 # The control socket lives at one fixed path per user; several gateways on one host would collide.
 control_socket_disable = True
 
