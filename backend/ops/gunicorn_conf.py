@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import gunicorn.glogging
 import gunicorn.http.errors
 import gunicorn.http.wsgi
 import gunicorn.util
@@ -45,6 +46,19 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # gunicorn's own lines as JSON on stderr, beside the access log (backend/web/logs.py); Python's
 # warnings (gevent's monkey-patching ones) become records of the same stream.
 logconfig_dict = gunicorn_logconfig(loglevel)
+
+
+class Logger(gunicorn.glogging.Logger):
+    """gunicorn's logger without its access log. With `logconfig_dict` set gunicorn counts its
+    access log as enabled and renders every request's atoms for the `gunicorn.access` logger,
+    which has no handler here (the gateway writes the one access line): ~5 % of a worker's CPU
+    on a flow read, for nothing."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
+
+
+logger_class = Logger
 logging.captureWarnings(True)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
