@@ -437,20 +437,28 @@ def _stored_items(flow_data_text: str | None) -> tuple[FormatName, list[Json]]:
     return ("steps", steps) if steps is not None else ("unknown", [])
 
 
-# A list row asks step_count and format_type of the same text: decode it once, not twice.
-_last_summary: tuple[str | None, tuple[FormatName, int]] = (None, ("unknown", 0))
+# Lists answer `format_type` and `step_count` of every row, and a worker lists the same
+# definitions again and again: each text is decoded once, then remembered by its hash and
+# length (Python's string hash is keyed per process, so no stored text can aim at another's
+# entry; the texts themselves are not kept).
+_SUMMARIES: dict[tuple[int, int], tuple[FormatName, int]] = {}
+SUMMARIES_KEPT = 4096
 
 
 def summary(flow_data_text: str | None) -> tuple[FormatName, int]:
     """(`format_type`, `step_count`) of a stored definition."""
-    global _last_summary
-    text, summary = _last_summary
-    if text is not None and text is flow_data_text:
-        return summary
-    fmt, items = _stored_items(flow_data_text)
-    summary = (fmt, len(items))
-    _last_summary = (flow_data_text, summary)
-    return summary
+    if not isinstance(flow_data_text, str):
+        fmt, items = _stored_items(flow_data_text)
+        return fmt, len(items)
+    key = (hash(flow_data_text), len(flow_data_text))
+    found = _SUMMARIES.get(key)
+    if found is None:
+        fmt, items = _stored_items(flow_data_text)
+        found = (fmt, len(items))
+        if len(_SUMMARIES) >= SUMMARIES_KEPT:
+            _SUMMARIES.clear()
+        _SUMMARIES[key] = found
+    return found
 
 
 def step_count(flow_data_text: str | None) -> int:

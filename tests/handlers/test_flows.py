@@ -89,6 +89,21 @@ def test_list_returns_rows_newest_first_with_computed_fields(make: Factory, call
     assert second["created_at"] == "2024-01-01 08:00:00"
 
 
+def test_the_computed_fields_follow_a_definition_changed_between_two_lists(
+    make: Factory, call_act: Any
+) -> None:
+    project, flow, token = owned_flow(make, flow_data=MCP2_STEPS)
+    listed = call_act("flows", "GET", id=project.id, token=token).json["data"][0]
+    assert (listed["step_count"], listed["format_type"]) == (2, "steps")
+
+    third = {"id": "check", "method": "GET", "url": "https://api.example.com/users/1"}
+    longer = {**MCP2_STEPS, "steps": [*MCP2_STEPS["steps"], third]}
+    changed = call_act("flow", "PUT", id=flow.id, token=token, json={"flow_data": longer})
+    assert changed.status_code == 200
+    listed = call_act("flows", "GET", id=project.id, token=token).json["data"][0]
+    assert (listed["step_count"], listed["format_type"]) == (3, "steps")
+
+
 @pytest.mark.parametrize("act", ["flows", "flow_list", "flows_list", "flow_create"])
 def test_every_list_alias_lists_on_get(make: Factory, call_act: Any, act: str) -> None:
     project, flow, token = owned_flow(make)
