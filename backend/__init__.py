@@ -12,8 +12,9 @@ from flask.cli import FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import Rule
 
+from backend.core import lazy_crypto  # noqa: F401  (first: before PyJWT or PyMySQL is imported)
 from backend.core.registry import registry
-from backend.db import db, galera, pooling, request_connection, transactions
+from backend.db import db, galera, pooling, request_connection, rsa_auth, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
@@ -41,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         metrics.watch_pool(db.engine)  # before the first connection
         tune_engine(db.engine)
+        rsa_auth.install(db.engine)
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)
