@@ -2,9 +2,8 @@
 
 import json
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
-
-import swagger_ui
 
 from backend.core.call import Call, Raw
 from backend.core.errors import NotFound
@@ -16,7 +15,18 @@ ASSETS = {
     "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",
 }
-STATIC = Path(swagger_ui.__file__).parent / "static"
+
+
+def package_folder(name: str) -> Path:
+    """Found without importing the package: swagger-ui-py's import loads PyYAML (~1.3 MB per
+    worker) to read specs from YAML, which the gateway does not do; it serves only the files."""
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    return Path(spec.origin).parent
+
+
+STATIC = package_folder("swagger_ui") / "static"
 PAGE = """<!doctype html>
 <html lang="en">
 <head>

@@ -1,6 +1,7 @@
-"""`cryptography` (about 10 MB per worker) is loaded only when a database server asks for the RSA
-password exchange (backend/core/lazy_crypto.py, backend/db/rsa_auth.py). Each check runs in a
-fresh interpreter: this one has imported it already."""
+"""A worker does not import what its acts do not use: `cryptography` (about 10 MB) is loaded only
+when a database server asks for the RSA password exchange (backend/core/lazy_crypto.py,
+backend/db/rsa_auth.py), PyYAML (swagger-ui-py's) never. Each check runs in a fresh interpreter:
+this one has imported both already."""
 
 import os
 import subprocess
@@ -43,6 +44,15 @@ oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.
 print(key.decrypt(sent, oaep) == pymysql._auth._xor_password(b"pw\\0", b"s" * 20))
 """
 
+SERVE_DOCS = """
+import sys
+from backend import create_app
+
+client = create_app().test_client()
+asset = client.get("/gassapi2/backend/?act=docs_asset&id=swagger-ui-bundle.js")
+print(asset.status_code, len(asset.data) > 100_000, "yaml" in sys.modules)
+"""
+
 
 def python(code: str, tmp_path: Path, database_url: str = "sqlite://") -> str:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DB_", "JWT_"))}
@@ -71,3 +81,7 @@ def test_a_server_asking_for_the_rsa_exchange_gets_it_on_the_connection_tried_ag
     tmp_path: Path,
 ) -> None:
     assert python(RSA_HANDSHAKE, tmp_path) == "True"
+
+
+def test_the_api_reference_page_is_served_without_loading_pyyaml(tmp_path: Path) -> None:
+    assert python(SERVE_DOCS, tmp_path) == "200 True False"
