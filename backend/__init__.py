@@ -14,7 +14,7 @@ from werkzeug.routing import Rule
 
 from backend.core import lazy_crypto  # noqa: F401  (first: before PyJWT or PyMySQL is imported)
 from backend.core.registry import registry
-from backend.db import db, galera, pooling, request_connection, rsa_auth, transactions
+from backend.db import db, driver, galera, pooling, request_connection, transactions
 from backend.db.engine import engine_options, ping_idle_seconds, tune_engine
 from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
@@ -41,8 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         metrics.watch_pool(db.engine)  # before the first connection
+        driver.install(db.engine)
         tune_engine(db.engine)
-        rsa_auth.install(db.engine)
         if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_reset_on_return", "") is None:
             pooling.install(db.engine, ping_idle_seconds(app.config))
         transactions.install(db.engine)

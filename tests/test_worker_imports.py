@@ -1,6 +1,6 @@
 """A worker does not import what its acts do not use: `cryptography` (about 10 MB) is loaded only
 when a database server asks for the RSA password exchange (backend/core/lazy_crypto.py,
-backend/db/rsa_auth.py), PyYAML (swagger-ui-py's) never. Each check runs in a fresh interpreter:
+backend/db/driver.py), PyYAML (swagger-ui-py's) never. Each check runs in a fresh interpreter:
 this one has imported both already."""
 
 import os
@@ -25,21 +25,25 @@ print(claims["sub"], "cryptography" in sys.modules)
 """
 
 RSA_HANDSHAKE = """
-from backend.db import rsa_auth
+from backend.db import driver
 import pymysql
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from sqlalchemy import create_engine
 
 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 pem = key.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )
-engine = create_engine("mysql+pymysql://gateway@127.0.0.1/gassapi")
-# PyMySQL's step of caching_sha2_password without TLS, in place of a server's handshake.
-engine.dialect.connect = lambda *a, **k: pymysql._auth.sha2_rsa_encrypt(b"pw", b"s" * 20, pem)
-rsa_auth.install(engine)
-sent = engine.dialect.connect()
+
+
+class Handshake:
+    # PyMySQL's step of caching_sha2_password without TLS, in place of a server's handshake.
+    def __init__(self, *args, **kwargs):
+        self.sent = pymysql._auth.sha2_rsa_encrypt(b"pw", b"s" * 20, pem)
+
+
+driver.Connection = Handshake
+sent = driver.connect().sent
 oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 print(key.decrypt(sent, oaep) == pymysql._auth._xor_password(b"pw\\0", b"s" * 20))
 """

@@ -4,7 +4,7 @@ Both import it at their own import when it is installed, and both work without i
 ImportError): PyJWT then offers the HMAC algorithms only, and the gateway signs and verifies
 HS256 only (JWT_ALGORITHM, as the legacy backend); PyMySQL needs it only for the RSA password
 exchange of sha256_password and caching_sha2_password over a connection without TLS, and
-backend/db/rsa_auth.py loads it when a server first asks for that. A None entry in `sys.modules`
+backend/db/driver.py loads it when a server first asks for that. A None entry in `sys.modules`
 makes an import raise ModuleNotFoundError, as if the package were not installed (the import
 system's documented rule); it is there only while the two libraries are imported. The app
 factory imports this module before any other of the gateway's.

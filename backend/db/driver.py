@@ -1,0 +1,116 @@
+"""PyMySQL with the column definitions of a result parsed once per worker (MySQL/MariaDB).
+
+Every result set starts with one definition packet per column (catalog, schema, table, name,
+original name, character set, length, type, flags), and PyMySQL parses each of them in Python
+for every statement: for the flow detail (18 columns) that was ~14 % of the request's CPU.
+A worker runs the same few statements again and again, and the server sends the same bytes
+for the same columns, so the parsed definitions are kept by those bytes. What depends on the
+connection at the time of the statement (its decoders: `backend.db.direct` swaps them for
+DATETIME text) is still looked up per result. Everything else is PyMySQL's own code; the
+class that reads a result is the one place that differs.
+
+PyMySQL was imported without `cryptography` (backend/core/lazy_crypto.py): an account on
+sha256_password or caching_sha2_password (MySQL 8's default) reached without TLS then fails its
+handshake with PyMySQL's RuntimeError. That connection is tried once more after PyMySQL's auth
+module has been run again with `cryptography` importable: from then on the module is as an
+import with `cryptography` installed makes it, for every later connection of the process.
+"""
+
+import importlib
+from typing import Any
+
+import pymysql
+from pymysql import connections, converters
+from pymysql.constants import FIELD_TYPE
+from sqlalchemy import Engine, event
+
+DEFINITIONS_KEPT = 1024
+RSA_REFUSAL = "'cryptography' package is required"
+BINARY_CHARSET = 63
+
+# The parsed definitions of a result, by its definition packets' bytes and the connection's
+# text settings: (fields, DB-API description, per-column encoding, per-column type code).
+Definitions = tuple[list[Any], tuple[Any, ...], tuple[str | None, ...], tuple[int, ...]]
+_kept: dict[tuple[Any, ...], Definitions] = {}
+
+
+def column_encoding(field: Any, use_unicode: bool, encoding: str) -> str | None:
+    """How PyMySQL decodes a column's values (`MySQLResult._get_descriptions`)."""
+    if not use_unicode:
+        return None
+    if field.type_code == FIELD_TYPE.JSON:
+        return encoding
+    if field.type_code in connections.TEXT_TYPES:
+        return None if field.charsetnr == BINARY_CHARSET else encoding
+    return "ascii"
+
+
+def parse(packets: list[bytes], use_unicode: bool, encoding: str) -> Definitions:
+    fields = [connections.FieldDescriptorPacket(data, encoding) for data in packets]
+    return (
+        fields,
+        tuple(field.description() for field in fields),
+        tuple(column_encoding(field, use_unicode, encoding) for field in fields),
+        tuple(field.type_code for field in fields),
+    )
+
+
+def converter(decoders: dict[int, Any], kind: int) -> Any:
+    found = decoders.get(kind)
+    return None if found is converters.through else found
+
+
+class Result(connections.MySQLResult):
+    def _get_descriptions(self) -> None:
+        connection = self.connection
+        packets = [connection._read_packet().get_all_data() for _ in range(self.field_count)]
+        key = (connection.use_unicode, connection.encoding, *packets)
+        found = _kept.get(key)
+        if found is None:
+            found = parse(packets, connection.use_unicode, connection.encoding)
+            if len(_kept) >= DEFINITIONS_KEPT:
+                _kept.clear()
+            _kept[key] = found
+        self.fields, self.description, encodings, types = found
+        decoders = connection.decoders
+        self.converters = [
+            (encoding, converter(decoders, kind))
+            for encoding, kind in zip(encodings, types, strict=True)
+        ]
+        eof_packet = connection._read_packet()
+        assert eof_packet.is_eof_packet(), "Protocol error, expecting EOF"
+
+
+class Connection(connections.Connection):
+    """`pymysql.connect`'s connection, reading buffered results with `Result`."""
+
+    def _read_query_result(self, unbuffered: bool = False) -> int:
+        if unbuffered:
+            return super()._read_query_result(unbuffered)
+        self._result = None
+        result = Result(self)
+        result.read()
+        self._result = result
+        if result.server_status is not None:
+            self.server_status = result.server_status
+        return result.affected_rows
+
+
+def connect(*cargs: Any, **cparams: Any) -> Connection:
+    """`pymysql.connect`, with the RSA password exchange loaded when a server asks for it."""
+    try:
+        return Connection(*cargs, **cparams)
+    except RuntimeError as exc:
+        if RSA_REFUSAL not in str(exc):
+            raise
+    importlib.reload(pymysql._auth)  # noqa: SLF001 - see the module's docstring
+    return Connection(*cargs, **cparams)
+
+
+def install(engine: Engine) -> None:
+    if engine.dialect.driver != "pymysql":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Connection:
+        return connect(*cargs, **cparams)

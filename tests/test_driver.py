@@ -1,0 +1,73 @@
+"""The gateway's PyMySQL connection (`backend.db.driver`) answers exactly what PyMySQL's own
+answers, whether a result's column definitions were parsed now or remembered from an earlier
+result, and a decoder swapped between two runs of one statement still applies."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pymysql
+import pytest
+from sqlalchemy.engine import make_url
+
+from backend.db import direct, driver
+
+# Every column type the gateway's tables use, NULLs, text with emoji, a fraction of a second.
+STATEMENT = """
+SELECT 7 AS i, CAST(NULL AS SIGNED) AS n, 'héllo 🚀' AS t, CAST('0.50' AS DECIMAL(3,2)) AS d,
+       CAST('2025-01-31 23:59:59' AS DATETIME) AS at,
+       CAST('2025-01-31 23:59:59.250000' AS DATETIME(6)) AS fine,
+       JSON_OBJECT('a', JSON_ARRAY(1, 2)) AS j, CAST('raw' AS BINARY) AS b, 2.5e-5 AS f
+"""
+
+
+@pytest.fixture
+def mysql_url(database_url: str) -> str:
+    if database_url.startswith("sqlite"):
+        pytest.skip("PyMySQL's wire: MariaDB leg")
+    return database_url
+
+
+@contextmanager
+def connected(url: str, connect: Any) -> Iterator[Any]:
+    parts = make_url(url)
+    connection = connect(
+        host=parts.host,
+        port=parts.port or 3306,
+        user=parts.username,
+        password=parts.password or "",
+        database=parts.database,
+        charset="utf8mb4",
+    )
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def answer(connection: Any) -> tuple[Any, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(STATEMENT)
+        return cursor.description, cursor.fetchall()
+
+
+def test_remembered_definitions_answer_what_pymysql_answers(mysql_url: str) -> None:
+    with connected(mysql_url, pymysql.connect) as plain:
+        expected = answer(plain)
+    with connected(mysql_url, driver.connect) as gateway:
+        assert answer(gateway) == expected  # parsed now
+        assert answer(gateway) == expected  # remembered
+    with connected(mysql_url, driver.connect) as another:
+        assert answer(another) == expected  # remembered by another connection
+
+
+def test_a_decoder_swapped_between_two_runs_of_one_statement_applies(mysql_url: str) -> None:
+    with connected(mysql_url, driver.connect) as gateway:
+        parsed = answer(gateway)[1][0]
+        decoders = gateway.decoders
+        gateway.decoders = {**decoders, **direct.TEXT_DATETIMES}
+        kept = answer(gateway)[1][0]
+        gateway.decoders = decoders
+        again = answer(gateway)[1][0]
+    assert kept[4] == "2025-01-31 23:59:59" and parsed[4] != kept[4]
+    assert again == parsed
