@@ -86,6 +86,7 @@ def render_table(results: dict[str, Any]) -> str:
     lines += cpu_lines(results)
     lines += scaling_lines(results.get("scaling"))
     lines += memory_lines(results.get("rss_mb"))
+    lines.append(f"gunicorn worker class: {results.get('worker_class', 'gevent')}")
     load = results.get("machine", {})
     lines.append(
         f"load average: {fmt_load(load.get('loadavg_at_start'))} at the start, "

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import platform
+import re
 import resource
 import secrets
 import shutil
@@ -45,6 +46,7 @@ BENCH = ROOT / "bench"
 OUT = BENCH / "out"
 RESULTS = BENCH / "results.json"
 LUA = BENCH / "wrk" / "scenario.lua"
+UNIT = ROOT / "deploy" / "gassapi-gateway.service"
 # The project's shared yardstick (shared/perf/reference.py), vendored byte for byte so a fresh
 # clone runs it; the digest pins the copy the legacy ratios of issue #14 were measured with.
 REFERENCE = BENCH / "reference.py"
@@ -550,12 +552,19 @@ def write_inputs(seeded: seed.Seeded) -> tuple[dict[str, Path], dict[str, str]]:
     return files, ids
 
 
+def unit_worker_class() -> str:
+    """The worker class the systemd unit in deploy/ runs (gunicorn.conf.py's default else)."""
+    found = re.search(r"^Environment=GUNICORN_WORKER_CLASS=(\w+)$", UNIT.read_text(), re.M)
+    return found.group(1) if found else "gevent"
+
+
 def gateway_env(url: str) -> dict[str, str]:
     keep = (
         *("PATH", "HOME", "LANG", "LC_ALL", "TZ", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"),
-        *("DB_POOL_SIZE", "DB_MAX_OVERFLOW"),
+        *("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "GUNICORN_WORKER_CLASS"),
     )
     env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.setdefault("GUNICORN_WORKER_CLASS", unit_worker_class())
     metrics = OUT / "metrics"  # as the systemd unit in deploy/: multi-process metrics
     shutil.rmtree(metrics, ignore_errors=True)
     metrics.mkdir(parents=True)
@@ -670,6 +679,8 @@ def main() -> int:
     say(f"seeded in {seeded.seconds:.1f} s")
     files, ids = write_inputs(seeded)
     env = gateway_env(url)
+    results["worker_class"] = env["GUNICORN_WORKER_CLASS"]
+    say(f"gunicorn workers: {env['GUNICORN_WORKER_CLASS']} (as deploy/gassapi-gateway.service)")
     app, token = issue_access_token(env, seeded)
     ctx = limit_context(seeded, tuple(seeded.flows["main"]))
     wanted = [s for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s]
