@@ -98,4 +98,4 @@ def test_generated_request_id_has_legacy_shape() -> None:
 
 
 def test_json_keeps_unicode_and_slashes_unescaped() -> None:
-    assert envelope.dumps({"a": "é/ü"}) == '{"a":"é/ü"}'
+    assert envelope.dumps({"a": "é/ü"}) == '{"a":"é/ü"}'.encode()

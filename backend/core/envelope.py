@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from flask import Response
 
 KEEP_VERBATIM = frozenset(
@@ -108,8 +109,48 @@ def timestamp_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def dumps(payload: Any) -> str:
+def dumps(payload: Any) -> bytes:
+    """The wire JSON: compact, UTF-8, `str()` of what JSON has no type for. Plain data (see
+    `plain_json`) is written by orjson, whose bytes for it are `json.dumps`'s: a 50-flow list
+    encodes in ~140 µs instead of ~480 (tests/test_envelope_encoding.py compares the two)."""
+    if plain_json(payload):
+        try:
+            return orjson.dumps(payload)
+        except orjson.JSONEncodeError:  # a key that is not a string, a lone surrogate
+            pass
+    return json_dumps(payload).encode()
+
+
+def json_dumps(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def plain_json(value: Any) -> bool:
+    """Only dicts, lists, strings, 64-bit integers, booleans and None, by exact type. orjson
+    writes anything else differently from `json.dumps` without failing: a float (`1e-05` is
+    `1e-5` there, NaN `null`), a datetime, an enum, a dataclass."""
+    low, high = INT64
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = item.__class__
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if low <= item <= high:
+                continue
+            return False
+        if kind is dict:
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        else:
+            return False
+    return True
 
 
 def ok(data: Any, message: str, status: int, *, request_id: str, tz: ZoneInfo) -> Response:
