@@ -77,7 +77,10 @@ class Color(enum.Enum):
         Color.RED,
         (1, "a"),
         {1: "integer key"},
-        {"nested": [{"deep": 2.5}]},
+        {"nested": [{"deep": 1e-05}]},
+        {"first": 1, "then": [1e-05]},
+        {"then": [1e-05], "last": 1},
+        [2**63 - 1, [2**64]],
     ],
 )
 def test_what_orjson_writes_differently_is_written_by_json(value: Any) -> None:
