@@ -12,12 +12,14 @@ from sqlalchemy.engine import make_url
 
 from backend.db import direct, driver
 
-# Every column type the gateway's tables use, NULLs, text with emoji, a fraction of a second.
+# Every column type the gateway's tables use, NULLs, text with emoji, a fraction of a second,
+# values whose length takes 1, 3 and 4 bytes on the wire.
 STATEMENT = """
 SELECT 7 AS i, CAST(NULL AS SIGNED) AS n, 'héllo 🚀' AS t, CAST('0.50' AS DECIMAL(3,2)) AS d,
        CAST('2025-01-31 23:59:59' AS DATETIME) AS at,
        CAST('2025-01-31 23:59:59.250000' AS DATETIME(6)) AS fine,
-       JSON_OBJECT('a', JSON_ARRAY(1, 2)) AS j, CAST('raw' AS BINARY) AS b, 2.5e-5 AS f
+       JSON_OBJECT('a', JSON_ARRAY(1, 2)) AS j, CAST('raw' AS BINARY) AS b, 2.5e-5 AS f,
+       REPEAT('x', 300) AS two_byte_length, REPEAT('é', 40000) AS three_byte_length, '' AS empty
 """
 
 

@@ -25,6 +25,8 @@ from pymysql.constants import FIELD_TYPE
 from sqlalchemy import Engine, event
 
 DEFINITIONS_KEPT = 1024
+NULL_COLUMN = 251
+WIDE_LENGTHS = {252: 2, 253: 3, 254: 8}  # a length-coded integer's first byte → bytes after it
 RSA_REFUSAL = "'cryptography' package is required"
 BINARY_CHARSET = 63
 
@@ -79,6 +81,36 @@ class Result(connections.MySQLResult):
         ]
         eof_packet = connection._read_packet()
         assert eof_packet.is_eof_packet(), "Protocol error, expecting EOF"
+
+    def _read_row_from_packet(self, packet: Any) -> tuple[Any, ...]:
+        """PyMySQL's, with the length-coded values read off the packet's bytes in one loop
+        (PyMySQL makes three method calls per value: ~40 % of reading a 50-flow list)."""
+        data = packet.get_all_data()
+        position, end = packet._position, len(data)  # noqa: SLF001 - where PyMySQL's read is
+        row: list[Any] = []
+        append = row.append
+        for encoding, converter in self.converters:
+            if position >= end:
+                break  # no more columns in this row (PyMySQL's IndexError)
+            length = data[position]
+            position += 1
+            if length >= NULL_COLUMN:
+                if length not in WIDE_LENGTHS:
+                    append(None)  # 251 is NULL; 255 is no length (PyMySQL reads None too)
+                    continue
+                width = WIDE_LENGTHS[length]
+                length = int.from_bytes(data[position : position + width], "little")
+                position += width
+            value = data[position : position + length]
+            if len(value) != length:
+                raise AssertionError(f"Result length not requested length: {length}")
+            position += length
+            if encoding is not None:
+                value = value.decode(encoding)
+            if converter is not None:
+                value = converter(value)
+            append(value)
+        return tuple(row)
 
 
 class Connection(connections.Connection):
