@@ -90,6 +90,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return MYSQL_URL
 
 
+@pytest.fixture
+def mysql_url(database_url: str) -> str:
+    """The MariaDB leg only, for what is about PyMySQL's own wire."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PyMySQL's wire: MariaDB leg")
+    return database_url
+
+
 def shared_database_url(database_url: str, folder: Path) -> str:
     """SQLite in a file instead of in memory, so a gunicorn process shares the database."""
     if database_url != "sqlite://":

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pymysql
-import pytest
 from sqlalchemy.engine import make_url
 
 from backend.db import direct, driver
@@ -21,13 +20,6 @@ SELECT 7 AS i, CAST(NULL AS SIGNED) AS n, 'héllo 🚀' AS t, CAST('0.50' AS DEC
        JSON_OBJECT('a', JSON_ARRAY(1, 2)) AS j, CAST('raw' AS BINARY) AS b, 2.5e-5 AS f,
        REPEAT('x', 300) AS two_byte_length, REPEAT('é', 40000) AS three_byte_length, '' AS empty
 """
-
-
-@pytest.fixture
-def mysql_url(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("PyMySQL's wire: MariaDB leg")
-    return database_url
 
 
 @contextmanager

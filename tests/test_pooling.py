@@ -11,7 +11,6 @@ from typing import Any
 
 import pymysql
 import pymysql.connections
-import pytest
 from flask import Flask
 from pymysql.constants import COMMAND
 from sqlalchemy import text
@@ -44,13 +43,6 @@ def wire() -> Iterator[list[str]]:
         yield sent
     finally:
         pymysql.connections.Connection._execute_command = original  # type: ignore[method-assign]
-
-
-@pytest.fixture
-def mysql_url(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("PyMySQL's wire: MariaDB leg")
-    return database_url
 
 
 @contextmanager
