@@ -4,6 +4,8 @@ the Session, and list times left as the text the server sent only when that is t
 from datetime import datetime
 from typing import Any
 
+import pymysql
+import pytest
 from flask import Flask
 from sqlalchemy import bindparam, select, update
 
@@ -88,4 +90,22 @@ def test_the_request_connection_goes_back_to_the_pool_with_its_work_undone(
     with app.app_context():
         if busy is not None:
             assert db.engine.pool.checkedout() == busy
+    assert make.flow_row(flow.id)["name"] == "before"
+
+
+def test_a_request_connection_that_cannot_roll_back_is_discarded_at_the_end(
+    app: Flask, make: Factory, mysql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = make.flow(make.project(make.user()), name="before")
+    with app.app_context():
+        pool, dialect = db.engine.pool, db.engine.dialect
+        busy = pool.checkedout()
+
+        def lost(dbapi_connection: Any) -> None:
+            raise pymysql.err.OperationalError(2013, "Lost connection to server during query")
+
+        direct.execute(RENAME, {"flow_id": flow.id, "name": "never committed"})
+        monkeypatch.setattr(dialect, "do_rollback", lost)
+    monkeypatch.undo()
+    assert pool.checkedout() == busy
     assert make.flow_row(flow.id)["name"] == "before"

@@ -15,12 +15,14 @@ transaction when the first direct statement runs lends its own connection instea
 connection is scoped exactly like the Session (Flask-SQLAlchemy's scope: the app context).
 """
 
+import logging
 from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 _held: dict[Any, Connection] = {}  # scope of the Session registry → the connection it holds
 
@@ -80,4 +82,13 @@ def install(app: Flask, db: SQLAlchemy) -> None:
     def release(_: BaseException | None) -> None:
         held = _held.pop(db.session.registry.scopefunc(), None)
         if held is not None:
-            held.close()
+            close(held)
+
+
+def close(held: Connection) -> None:
+    """Back to the pool. A rollback that fails here (the server went away after the answer was
+    made) has already had SQLAlchemy discard the connection; the answer stands."""
+    try:
+        held.close()
+    except SQLAlchemyError:
+        logging.getLogger(__name__).warning("closing the request's connection failed; discarded")
