@@ -6,8 +6,9 @@ for every statement: for the flow detail (18 columns) that was ~14 % of the requ
 A worker runs the same few statements again and again, and the server sends the same bytes
 for the same columns, so the parsed definitions are kept by those bytes. What depends on the
 connection at the time of the statement (its decoders: `backend.db.direct` swaps them for
-DATETIME text) is still looked up per result. Everything else is PyMySQL's own code; the
-class that reads a result is the one place that differs.
+DATETIME text) is still looked up per result. The same class reads each row's values off the
+packet's bytes in one loop. Everything else is PyMySQL's own code; the class that reads a
+result is the one place that differs.
 
 PyMySQL was imported without `cryptography` (backend/core/lazy_crypto.py): an account on
 sha256_password or caching_sha2_password (MySQL 8's default) reached without TLS then fails its
@@ -84,12 +85,12 @@ class Result(connections.MySQLResult):
 
     def _read_row_from_packet(self, packet: Any) -> tuple[Any, ...]:
         """PyMySQL's, with the length-coded values read off the packet's bytes in one loop
-        (PyMySQL makes three method calls per value: ~40 % of reading a 50-flow list)."""
+        instead of three method calls per value (the 50-flow list's statement: 530 → 460 µs)."""
         data = packet.get_all_data()
         position, end = packet._position, len(data)  # noqa: SLF001 - where PyMySQL's read is
         row: list[Any] = []
         append = row.append
-        for encoding, converter in self.converters:
+        for encoding, convert in self.converters:
             if position >= end:
                 break  # no more columns in this row (PyMySQL's IndexError)
             length = data[position]
@@ -107,8 +108,8 @@ class Result(connections.MySQLResult):
             position += length
             if encoding is not None:
                 value = value.decode(encoding)
-            if converter is not None:
-                value = converter(value)
+            if convert is not None:
+                value = convert(value)
             append(value)
         return tuple(row)
 
