@@ -46,6 +46,7 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # gunicorn's own lines as JSON on stderr, beside the access log (backend/web/logs.py); Python's
 # warnings (gevent's monkey-patching ones) become records of the same stream.
 logconfig_dict = gunicorn_logconfig(loglevel)
+logging.captureWarnings(True)
 
 
 class Logger(gunicorn.glogging.Logger):
@@ -59,7 +60,6 @@ class Logger(gunicorn.glogging.Logger):
 
 
 logger_class = Logger
-logging.captureWarnings(True)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # gunicorn writes its own `Server` header and drops the application's; keep the legacy value.
