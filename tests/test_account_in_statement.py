@@ -4,35 +4,20 @@ the same answer as every other act and before their own 404 or 403."""
 
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pymysql
 import pytest
 from flask import Flask
 
-from backend.db import db
 from backend.legacy.clock import now
-from backend.models import User
 from tests.factories import Factory
 from tests.test_resilience import hold_row_lock
+from tests.test_security import revoke_by
 
 REVOKED = (401, "Authentication failed: Token has been invalidated")
 DISABLED = (403, "Access denied: User account is disabled")
 DELETED = (401, "User not found")
-
-
-def revoke(kind: str, make: Factory, call_act: Callable[..., Any], user: User, token: str) -> None:
-    if kind == "logout-all":
-        assert call_act("logout-all", "POST", token=token).status_code == 200
-        return
-    with make.app.app_context():
-        row = db.session.get(User, user.id)
-        if kind == "deactivation":
-            row.is_active = 0
-        else:
-            db.session.delete(row)
-        db.session.commit()
 
 
 EXPECTED = {"logout-all": REVOKED, "deactivation": DISABLED, "deletion": DELETED}
@@ -60,7 +45,7 @@ def test_a_revoked_token_is_refused_by_every_hot_act_on_the_next_request(
         if kind != "deletion" or act != "flow_toggle_active":  # its audit row keeps the user
             assert call_act(act, method, id=ident, token=token).status_code == 200, act
     audited = len(make.audit_rows(flow.id))
-    revoke(kind, make, call_act, user, token)
+    revoke_by(kind, make, call_act, user, token)
     for act, method, ident in hot_calls(project, flow):
         response = call_act(act, method, id=ident, token=token)
         assert (response.status_code, response.json["message"]) == EXPECTED[kind], act
@@ -78,7 +63,7 @@ def test_the_refusal_comes_before_the_acts_own_404_and_403(
     foreign = make.project(stranger)
     foreign_flow = make.flow(foreign)
     token = make.token(user)
-    revoke(kind, make, call_act, user, token)
+    revoke_by(kind, make, call_act, user, token)
     calls = [
         ("flow", "GET", "flow_missing"),
         ("flow", "GET", foreign_flow.id),
@@ -95,7 +80,7 @@ def test_the_refusal_comes_before_the_acts_own_404_and_403(
     assert own.id  # the projects list of a user whose projects are gone or hidden:
     lonely = make.user()
     lonely_token = make.token(lonely)
-    revoke(kind, make, call_act, lonely, lonely_token)
+    revoke_by(kind, make, call_act, lonely, lonely_token)
     response = call_act("projects", "GET", token=lonely_token)
     assert (response.status_code, response.json["message"]) == EXPECTED[kind]
 
