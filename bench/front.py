@@ -28,7 +28,6 @@ import urllib.request
 from contextlib import ExitStack
 from typing import Any
 
-from bench import seed
 from bench.run import (
     BASE,
     OUT,
@@ -39,10 +38,10 @@ from bench.run import (
     issue_access_token,
     run_reference,
     scenarios,
+    seeded_bench,
     warm_and_measure,
     write_inputs,
 )
-from bench.run import DEFAULT_URL as BENCH_URL
 from stress import nginx
 from stress.nginx import LocalNginx
 
@@ -196,10 +195,7 @@ def main() -> int:
     parser.add_argument("--scenarios", default="flow,flows")
     parser.add_argument("--slow-clients", action="store_true")
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL") or BENCH_URL
-    seeded = seed.load(url)
-    if seeded is None:
-        raise SystemExit("seed the bench database first (make bench)")
+    url, seeded = seeded_bench()
     if not nginx.available():
         raise SystemExit("nginx is missing: apt-get install -y nginx")
     OUT.mkdir(exist_ok=True)

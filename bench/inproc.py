@@ -28,7 +28,7 @@ from werkzeug.test import EnvironBuilder
 from backend.web import logs
 from bench import limit, seed
 from bench.floor_app import app as floor_app
-from bench.run import BASE, DEFAULT_URL, OUT, gateway_env, issue_access_token, limit_context
+from bench.run import BASE, OUT, gateway_env, issue_access_token, limit_context, seeded_bench
 
 
 def requests(seeded: seed.Seeded) -> dict[str, tuple[str, str, bool]]:
@@ -112,10 +112,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile each scenario instead")
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
-    seeded = seed.load(url)
-    if seeded is None:
-        raise SystemExit("seed the bench database first (make bench)")
+    url, seeded = seeded_bench()
     OUT.mkdir(exist_ok=True)
     env = gateway_env(url)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = env["PROMETHEUS_MULTIPROC_DIR"]

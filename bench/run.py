@@ -23,7 +23,6 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 from bench import capture, explain, limit, profile, seed
 from bench.report import render_table
+from stress.common import free_port, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -236,12 +236,6 @@ def ensure_wrk() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py APP` with the production config, logs to a file."""
 
@@ -295,14 +289,7 @@ class Gunicorn:
         return children(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this harness started
-            self.proc.wait(timeout=5)
+        stop_group(self.proc, 25)
 
 
 def children(pid: int) -> list[int]:
@@ -552,6 +539,19 @@ def write_inputs(seeded: seed.Seeded) -> tuple[dict[str, Path], dict[str, str]]:
     return files, ids
 
 
+def bench_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+
+
+def seeded_bench() -> tuple[str, seed.Seeded]:
+    """The bench database and its rows, as `make bench` seeded them; exits when it did not."""
+    url = bench_url()
+    seeded = seed.load(url)
+    if seeded is None:
+        raise SystemExit("seed the bench database first (make bench)")
+    return url, seeded
+
+
 def unit_worker_class() -> str:
     """The worker class the systemd unit in deploy/ runs (gunicorn.conf.py's default else)."""
     found = re.search(r"^Environment=GUNICORN_WORKER_CLASS=(\w+)$", UNIT.read_text(), re.M)
@@ -651,7 +651,7 @@ def stop_on_term(signum: int, frame: Any) -> None:
 def main() -> int:
     signal.signal(signal.SIGTERM, stop_on_term)
     started = time.monotonic()
-    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    url = bench_url()
     OUT.mkdir(exist_ok=True)
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

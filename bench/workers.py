@@ -17,8 +17,6 @@ import statistics
 import sys
 from typing import Any
 
-from bench import seed
-from bench.run import DEFAULT_URL as BENCH_URL
 from bench.run import (
     OUT,
     Gunicorn,
@@ -28,6 +26,7 @@ from bench.run import (
     rss_mb,
     run_reference,
     scenarios,
+    seeded_bench,
     warm_and_measure,
     write_inputs,
 )
@@ -85,10 +84,7 @@ def main() -> int:
     parser.add_argument("--configs", default="gevent:2,gevent:3,gevent:4,sync:4")
     parser.add_argument("--scenarios", default="flow,flow_toggle_active")
     args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL") or BENCH_URL
-    seeded = seed.load(url)
-    if seeded is None:
-        raise SystemExit("seed the bench database first (make bench)")
+    url, seeded = seeded_bench()
     OUT.mkdir(exist_ok=True)
     wrk = ensure_wrk()
     files, ids = write_inputs(seeded)

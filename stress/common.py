@@ -280,6 +280,19 @@ def engine_for(url: str) -> Engine:
 # --- gateway processes ----------------------------------------------------------------------
 
 
+def stop_group(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM to a process started with `start_new_session`, then SIGKILL to its whole group
+    when it has not exited within `timeout` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
 def free_port() -> int:
     """A free local port: within STRESS_PORT_RANGE (`LOW-HIGH`) when set, else any."""
     low, _, high = os.environ.get("STRESS_PORT_RANGE", "0-0").partition("-")

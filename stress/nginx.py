@@ -8,7 +8,6 @@ live in a temporary folder. Needs `nginx` on PATH (Debian's package).
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stress.common import free_port
+from stress.common import free_port, stop_group
 
 SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 MAIN = """daemon off;
@@ -93,11 +92,4 @@ class LocalNginx:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the group this process started
-            self.proc.wait(timeout=5)
+        stop_group(self.proc, 10)
