@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from flask import Response
 
+from backend.core.seconds import PerSecond
+
 KEEP_VERBATIM = frozenset(
     {
         "Current password is incorrect",
@@ -91,18 +93,16 @@ def accept_request_id(incoming: str | None) -> str:
     return incoming if incoming and REQUEST_ID.match(incoming) else new_request_id()
 
 
-_second: list[tuple[int, ZoneInfo | None, str]] = [(-1, None, "")]  # the last one, replaced whole
+def wall_clock(second: int, tz: Any) -> str:
+    return datetime.fromtimestamp(second, tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+_wall_clock = PerSecond(wall_clock)
 
 
 def timestamp(tz: ZoneInfo) -> str:
-    """The wall-clock second in `tz`, built once per second (it is in every answer)."""
-    second = int(time.time())
-    cached = _second[0]
-    if cached[0] != second or cached[1] is not tz:
-        text = datetime.fromtimestamp(second, tz).strftime("%Y-%m-%d %H:%M:%S")
-        cached = (second, tz, text)
-        _second[0] = cached
-    return cached[2]
+    """The wall-clock second in `tz` (in every answer: built once a second)."""
+    return _wall_clock(int(time.time()), tz)
 
 
 def timestamp_utc() -> str:

@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask
 from flask.logging import default_handler
 
+from backend.core.seconds import PerSecond
+
 ACCESS_LOGGER = "gassapi.access"
 LEVELS = {
     logging.DEBUG: "debug",
@@ -24,18 +26,14 @@ LEVELS = {
     logging.CRITICAL: "critical",
 }
 encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_second: list[tuple[int, str]] = [(-1, "")]  # the last second and its text, replaced whole
+_utc_second = PerSecond(lambda second, _: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
 access = logging.getLogger(ACCESS_LOGGER)
 
 
 def utc_time(now: float) -> str:
     """`2026-12-06T09:17:43.758+00:00` (UTC, milliseconds); the date part is built once a second."""
     second = int(now)
-    cached = _second[0]
-    if cached[0] != second:
-        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-        _second[0] = cached
-    return f"{cached[1]}.{int((now - second) * 1000):03d}+00:00"
+    return f"{_utc_second(second)}.{int((now - second) * 1000):03d}+00:00"
 
 
 def level_name(level: int) -> str:
