@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
-from flask import Flask, g, request
+from flask import Flask, Request, g, request
 from flask import Response as FlaskResponse
 from werkzeug.datastructures import Headers
 
@@ -70,6 +70,12 @@ class RequestInfo:
     user_id: str | None = None
 
 
+def current_request() -> Request:
+    """The request itself, not the context-local proxy: every attribute read through `request`
+    looks the context up again (Flask's notes on proxies)."""
+    return request._get_current_object()  # type: ignore[attr-defined]
+
+
 def request_info() -> RequestInfo:
     return g.info
 
@@ -82,28 +88,31 @@ def request_id() -> str:
 
 def start_request() -> FlaskResponse | None:
     started = time.perf_counter()
-    g.info = RequestInfo(envelope.accept_request_id(request.headers.get("X-Request-ID")), started)
-    if request.method == "OPTIONS" and request.endpoint == GATEWAY:
-        g.info.preflight = True
+    req = current_request()
+    request_id = envelope.accept_request_id(req.headers.get("X-Request-ID"))
+    info = g.info = RequestInfo(request_id, started)
+    if req.method == "OPTIONS" and req.endpoint == GATEWAY:
+        info.preflight = True
         return FlaskResponse(b"", 200, headers=PREFLIGHT_HEADERS, content_type=envelope.JSON_TYPE)
     return None
 
 
-def is_https() -> bool:
-    return request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+def is_https(req: Request) -> bool:
+    return req.is_secure or req.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
 def finish_request(response: FlaskResponse) -> FlaskResponse:
     line = STATUS_LINES.get(response.status_code)
     if line is not None:
         response.status = line
+    req = current_request()
     info = g.get("info")
     if info is None or not info.preflight:
         add_default_headers(response)
-        if is_https():
+        if is_https(req):
             response.headers["Strict-Transport-Security"] = HSTS
     response.headers["X-Request-ID"] = info.request_id if info is not None else ""
-    log_access(info or RequestInfo("", 0.0), response)
+    log_access(req, info or RequestInfo("", 0.0), response)
     return response
 
 
@@ -122,12 +131,12 @@ def add_default_headers(response: FlaskResponse) -> None:
     headers.extend([(name, value) for name, value, key in defaults if key not in present])
 
 
-def log_access(info: RequestInfo, response: FlaskResponse) -> None:
+def log_access(req: Request, info: RequestInfo, response: FlaskResponse) -> None:
     now = time.time()
     elapsed = time.perf_counter() - info.started if info.started else 0.0
     status = response.status_code
     act = metrics.act_label(info.act, info.action)
-    environ = request.environ
+    environ = req.environ
     method = environ["REQUEST_METHOD"]
     metrics.observe(act, method, status, elapsed)
     level = logging.ERROR if status >= 500 else logging.INFO
@@ -141,7 +150,7 @@ def log_access(info: RequestInfo, response: FlaskResponse) -> None:
         "request_id": info.request_id or None,
         "act": act,
         "method": method,
-        "path": request.path[:LOGGED_CHARS],
+        "path": req.path[:LOGGED_CHARS],
         "path_form": info.path_form,
         "status": status,
         "bytes": 0 if method == "HEAD" else response.content_length,

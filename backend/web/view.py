@@ -13,16 +13,17 @@ from backend.db.transactions import reads_only
 from backend.runner import run
 from backend.web.body import body_loader, form_fields, script_body
 from backend.web.credentials import caller_for, header_token
-from backend.web.hooks import RequestInfo, request_info
+from backend.web.hooks import RequestInfo, current_request, request_info
 
 
 def view(rest: str = "", resolved: tuple[Action, dict[str, str]] | None = None) -> FlaskResponse:
     """`resolved`: the resolution a wrapper of this view already made (the cut-over)."""
     info = request_info()
-    action, args = resolved or resolve(request, info)
+    req = current_request()
+    action, args = resolved or resolve(req, info)
     info.action, info.args = action, args
     with reads_only(action.read_only):
-        call = build_call(request, action, args, info)
+        call = build_call(req, action, args, info)
         result = run(action, call)
     if isinstance(result, Raw):
         return FlaskResponse(
