@@ -11,13 +11,14 @@ from typing import Any
 
 import pymysql
 import pymysql.connections
+import pytest
 from flask import Flask
 from pymysql.constants import COMMAND
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from backend import create_app
-from backend.db import db
+from backend.db import db, spare
 from backend.db.engine import engine_options
 from backend.models import McpClientToken
 from config import load_config
@@ -77,6 +78,53 @@ def refused_write(client: Any) -> Any:
         "/gassapi2/backend/?act=flow_toggle_active&id=flow_missing",
         headers={"Authorization": "Bearer not-a-token"},
     )
+
+
+@contextmanager
+def checkouts(application: Flask) -> Iterator[list[int]]:
+    """Every pool checkout while inside (the DBAPI connection's id)."""
+    seen: list[int] = []
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        seen.append(id(dbapi_connection))
+
+    with application.app_context():
+        pool = db.engine.pool
+    event.listen(pool, "checkout", checked_out)
+    try:
+        yield seen
+    finally:
+        event.remove(pool, "checkout", checked_out)
+
+
+def test_a_workers_next_requests_reuse_its_connection_without_a_checkout(
+    mysql_url: str,
+) -> None:
+    with gateway(mysql_url) as application:
+        client = application.test_client()
+        assert client.get(HEALTH).status_code == 200
+        with checkouts(application) as seen, wire() as sent:
+            assert client.get(HEALTH).status_code == 200  # a direct statement
+            assert refused_write(client).status_code == 401  # the ORM's token lookup
+            assert client.get(HEALTH).status_code == 200
+        assert seen == []  # all three ran on the connection the first request kept
+        assert sent[0] == "SELECT 1" and "PING" not in sent
+
+
+def test_a_kept_connection_goes_back_to_the_pool_after_keep_seconds(
+    mysql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with gateway(mysql_url) as application:
+        client = application.test_client()
+        assert client.get(HEALTH).status_code == 200
+        with application.app_context():
+            pool = db.engine.pool
+        assert pool.checkedout() == 1  # kept for the next request
+        monkeypatch.setattr(spare, "KEEP_SECONDS", 0.0)
+        with checkouts(application) as seen:
+            assert client.get(HEALTH).status_code == 200
+            assert client.get(HEALTH).status_code == 200
+        assert pool.checkedout() == 0 and len(seen) == 1  # each request returned its own
 
 
 def test_a_busy_connection_is_neither_pinged_nor_rolled_back_after_its_commit(

@@ -15,15 +15,18 @@ checks the same connection out again a few milliseconds after it returned it:
 """
 
 import time
+from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from pymysql.constants import SERVER_STATUS
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 
 IN_TRANSACTION = SERVER_STATUS.SERVER_STATUS_IN_TRANS
 RETURNED_AT = "gateway_returned_at"
+CHECKED_OUT_AT = "gateway_checked_out_at"
 ENDED = "gateway_transaction_ended"
 
 
@@ -34,9 +37,36 @@ def engine_options(ping_idle_seconds: float) -> dict[str, Any]:
     return {"pool_pre_ping": False, "pool_reset_on_return": None}
 
 
+_ping_idle: "WeakKeyDictionary[Engine, float]" = WeakKeyDictionary()
+_spare_watchers: "WeakKeyDictionary[Engine, list[Callable[[int], None]]]" = WeakKeyDictionary()
+
+
+def ping_idle_seconds(engine: Engine) -> float:
+    """The idle time after which `engine`'s connections are pinged; 0 when this module does not
+    manage them (another driver, or a ping on every checkout)."""
+    return _ping_idle.get(engine, 0.0)
+
+
+def checked_out_at(connection: Connection) -> float:
+    """When `connection` left the pool (monotonic seconds; 0 if not seen leaving it)."""
+    return connection.info.get(CHECKED_OUT_AT, 0.0)
+
+
+def watch_spares(engine: Engine, watcher: Callable[[int], None]) -> None:
+    """`watcher(by)` when a checked-out connection becomes the worker's spare (-1: no longer in
+    use by a request) or leaves that state (+1), see `backend.db.spare`."""
+    _spare_watchers.setdefault(engine, []).append(watcher)
+
+
+def spare_moved(engine: Engine, by: int) -> None:
+    for watcher in _spare_watchers.get(engine, ()):
+        watcher(by)
+
+
 def install(engine: Engine, ping_idle_seconds: float) -> None:
     if engine.dialect.driver != "pymysql" or ping_idle_seconds <= 0:
         return
+    _ping_idle[engine] = ping_idle_seconds
 
     @event.listens_for(engine, "connect")
     def _fresh(dbapi_connection: Any, record: Any) -> None:
@@ -44,9 +74,11 @@ def install(engine: Engine, ping_idle_seconds: float) -> None:
 
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        now = time.monotonic()
         record.info[ENDED] = False
+        record.info[CHECKED_OUT_AT] = now
         returned = record.info.get(RETURNED_AT)
-        if returned is not None and time.monotonic() - returned <= ping_idle_seconds:
+        if returned is not None and now - returned <= ping_idle_seconds:
             return
         try:
             dbapi_connection.ping(reconnect=False)

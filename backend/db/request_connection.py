@@ -13,26 +13,43 @@ Where the ORM is needed after all, the Session joins that connection and its tra
 connection and one transaction, whichever of the two began it. A Session already in a
 transaction when the first direct statement runs lends its own connection instead. The held
 connection is scoped exactly like the Session (Flask-SQLAlchemy's scope: the app context).
+
+The held connection is the worker's spare connection when it has a usable one, else a checkout;
+at the end it becomes the spare or goes back to the pool (`backend.db.spare`).
 """
 
-import logging
 from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+
+from backend.db import pooling, spare
 
 _held: dict[Any, Connection] = {}  # scope of the Session registry → the connection it holds
+
+
+def hold(engine: Engine, scope: Any) -> Connection:
+    """The worker's spare or a checkout, held for the request of `scope`."""
+    held = _held[scope] = spare.take(engine)
+    return held
 
 
 class RequestSession(Session):
     """Flask-SQLAlchemy's Session, bound to the request's connection when one is held."""
 
     def get_bind(self, *args: Any, **kwargs: Any) -> Engine | Connection:
-        held = _held.get(self._db.session.registry.scopefunc())
-        return held if held is not None else super().get_bind(*args, **kwargs)
+        """The held connection; where spares are kept, the Session's first statement takes one
+        (the spare, or a checkout) and holds it, as a direct statement would."""
+        scope = self._db.session.registry.scopefunc()
+        held = _held.get(scope)
+        if held is None:
+            bind = super().get_bind(*args, **kwargs)
+            if not isinstance(bind, Engine) or not pooling.ping_idle_seconds(bind):
+                return bind
+            held = hold(bind, scope)
+        return held
 
 
 SESSION_OPTIONS = {"class_": RequestSession, "join_transaction_mode": "control_fully"}
@@ -47,7 +64,7 @@ def current(db: SQLAlchemy) -> Connection:
     if held is None:
         if registry.has() and registry().in_transaction():
             return registry().connection()
-        held = _held[scope] = db.engine.connect()
+        held = hold(db.engine, scope)
     if held.get_transaction() is None:
         held.begin()  # `backend.db.transactions`: autocommit for a read-only act
     return held
@@ -76,19 +93,11 @@ def rollback(db: SQLAlchemy) -> None:
 def install(app: Flask, db: SQLAlchemy) -> None:
     """Before `db.init_app`: teardown functions run in reverse order, so the Session is removed
     first and the connection it may have joined is returned to the pool after it (an unfinished
-    transaction rolled back)."""
+    transaction rolled back), or kept as the spare."""
 
     @app.teardown_appcontext
     def release(_: BaseException | None) -> None:
-        held = _held.pop(db.session.registry.scopefunc(), None)
-        if held is not None:
-            close(held)
-
-
-def close(held: Connection) -> None:
-    """Back to the pool. A rollback that fails here (the server went away after the answer was
-    made) has already had SQLAlchemy discard the connection; the answer stands."""
-    try:
-        held.close()
-    except SQLAlchemyError:
-        logging.getLogger(__name__).warning("closing the request's connection failed; discarded")
+        scope = db.session.registry.scopefunc()
+        held = _held.pop(scope, None)
+        if held is not None and not spare.keep(held):
+            spare.give_back(held)

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import Pool
 
 from backend.core.registry import Action, registry
+from backend.db import pooling
 
 REQUESTS = Counter(
     "gassapi_requests_total",
@@ -117,6 +118,7 @@ def watch_pool(engine: Engine) -> None:
     }
     for name, listener in listeners.items():
         event.listen(pool, name, listener)
+    pooling.watch_spares(engine, POOL_CHECKED_OUT.inc)  # a worker's spare is not in use
 
 
 class LeaseCollector(Collector):
