@@ -38,6 +38,10 @@ def add_ratios(results: dict[str, Any]) -> None:
         if name in REFERENCE_TARGET:
             checks.append((row["ratio_reference"] or 0) >= REFERENCE_TARGET[name])
         row["target_met"] = all(checks) if name in REFERENCE_TARGET else None
+    for name, row in results.get("ceiling", {}).items():
+        if "na" not in row:
+            reference = results.get("reference", {}).get(name, {})
+            row["ratio_reference"] = ratio(row["rps"], reference.get("ops"), 3)
 
 
 def fmt(value: Any, spec: str = "") -> str:
@@ -51,7 +55,7 @@ def render_table(results: dict[str, Any]) -> str:
     wire = results.get("wire", {})
     head = (
         f"{'scenario':<20} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'err':>4} "
-        f"{'ref/s':>8} {'x ref':>6} {'legacy':>6} {'target':>17} "
+        f"{'ref/s':>8} {'x ref':>6} {'probe x ref':>11} {'legacy':>6} {'target':>17} "
         f"{'limit/s':>8} {'x limit':>7} {'x floor':>7} {'trips':>6}"
     )
     lines = ["", head, "-" * len(head)]
@@ -64,7 +68,9 @@ def render_table(results: dict[str, Any]) -> str:
         lines.append(
             f"{name:<20} {row['rps']:>8.1f} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} "
             f"{row['errors']:>4} {fmt(reference.get('ops'), '.0f'):>8} "
-            f"{fmt(row['ratio_reference'], '.3f'):>6} {fmt(LEGACY_RATIO.get(name), '.3f'):>6} "
+            f"{fmt(row['ratio_reference'], '.3f'):>6} "
+            f"{ceiling_text(results.get('ceiling', {}).get(name)):>11} "
+            f"{fmt(LEGACY_RATIO.get(name), '.3f'):>6} "
             f"{target_text(name, row):>17} {fmt(limit.get('rps'), '.1f'):>8} "
             f"{fmt(row['ratio_limit'], '.2f'):>7} {fmt(row['ratio_floor'], '.2f'):>7} "
             f"{trip_text(wire.get(name, {})):>6}"
@@ -82,6 +88,9 @@ def render_table(results: dict[str, Any]) -> str:
         f"p99 <= {P99_OVER_P50:g} x p50, no errors). trips = database round trips per",
         "request, gateway/PyMySQL limit ('!' = the limit's statements differ: see wire in",
         "results.json)",
+        "probe x ref = issue #14's probe (bench/probe_app.py) / the same reference: bare Flask +",
+        "PyJWT + one PyMySQL statement per read + json.dumps, under the same gunicorn: what this",
+        "stack reaches at best on this machine ('!' = the probe had errors; n/a: see results.json)",
     ]
     lines += cpu_lines(results)
     lines += scaling_lines(results.get("scaling"))
@@ -97,6 +106,15 @@ def render_table(results: dict[str, Any]) -> str:
 
 def fmt_load(values: Any) -> str:
     return "/".join(f"{v:.2f}" for v in values) if values else "-"
+
+
+def ceiling_text(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "-"
+    if "na" in row:
+        return "n/a"
+    text = fmt(row.get("ratio_reference"), ".3f")
+    return text + "!" if row["errors"] else text
 
 
 def trip_text(trips: dict[str, Any]) -> str:
@@ -178,7 +196,12 @@ def memory_lines(rss: dict[str, float | None] | None) -> list[str]:
 
 
 def cpu_lines(results: dict[str, Any]) -> list[str]:
-    rows = dict(results.get("scenarios", {}))
+    rows = {}
+    ceiling = results.get("ceiling", {})
+    for name, row in results.get("scenarios", {}).items():
+        rows[name] = row
+        if name in ceiling:
+            rows[f"{name} (probe)"] = ceiling[name]
     if results.get("floor"):
         rows["(floor)"] = results["floor"]
     rows = {name: row for name, row in rows.items() if row.get("cpu_ms_per_request")}
@@ -186,13 +209,14 @@ def cpu_lines(results: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "",
-        "CPU ms per request while loaded: gateway workers, MariaDB, wrk, other processes",
+        "CPU ms per request while loaded: gateway workers (the floor's and the probe's for",
+        "their rows), MariaDB, wrk, other processes",
         "(others = anything else on the machine during the run: noise)",
     ]
     for name, row in rows.items():
         cpu = row["cpu_ms_per_request"]
         lines.append(
-            f"  {name:<20} gateway {cpu['gateway']:6.3f}  mariadb {cpu['mariadb']:6.3f}  "
+            f"  {name:<26} gateway {cpu['gateway']:6.3f}  mariadb {cpu['mariadb']:6.3f}  "
             f"wrk {cpu['wrk']:6.3f}  others {cpu['others']:6.3f}"
         )
     return lines

@@ -2,8 +2,9 @@
 
 Phases, each bounded: MariaDB up → wrk present → fresh `gateway_bench` seeded → wire capture and
 baseline sync check → bare-Flask floor under gunicorn → for each scenario: the PyMySQL limit, the
-shared reference workload (`bench/reference.py`, issue #14's yardstick), then the gateway under
-wrk → scaling runs → worker RSS → table on stdout, `bench/results.json`.
+shared reference workload (`bench/reference.py`, issue #14's yardstick), the gateway under wrk,
+then issue #14's probe (`bench/probe_app.py`, the "ceiling" here) under wrk → scaling runs →
+worker RSS → table on stdout, `bench/results.json`.
 
 Environment knobs: BENCH_SECONDS (10), BENCH_LIMIT_SECONDS (5), BENCH_REFERENCE_SECONDS (8),
 BENCH_SCALING_SECONDS (5),
@@ -317,7 +318,8 @@ def rss_mb(pid: int) -> float | None:
 
 
 def probe(server: Gunicorn, scenario: Scenario, files: dict[str, Path], token: str) -> str | None:
-    """One request first: an act that is not registered yet makes the scenario "n/a"."""
+    """One request first: an act that is not registered yet, or an answer that is not a success
+    envelope with data, makes the scenario "n/a"."""
     ident = ""
     if scenario.ids:
         ident = files[scenario.ids].read_text().split()[0]
@@ -334,17 +336,38 @@ def probe(server: Gunicorn, scenario: Scenario, files: dict[str, Path], token: s
     )
     try:
         with urllib.request.urlopen(request, timeout=scenario.timeout) as response:
-            response.read()
-            return None
+            body = response.read()
     except urllib.error.HTTPError as exc:
-        body = exc.read().decode(errors="replace")
+        refused = exc.read().decode(errors="replace")
         try:
-            message = json.loads(body).get("message", body)
+            message = json.loads(refused).get("message", refused)
         except ValueError:
-            message = body[:200]
+            message = refused[:200]
         return f"HTTP {exc.code}: {message}"
     except OSError as exc:
         return f"no answer: {exc}"
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict) or envelope.get("success") is not True:
+        return f"HTTP {response.status}, not a success envelope: {body[:200]!r}"
+    if envelope.get("data") is None:
+        return f"HTTP {response.status}, no data: {body[:200]!r}"
+    return None
+
+
+def measure_ceiling(
+    wrk: str, ceiling: Gunicorn, scenario: Scenario, files: dict[str, Path], token: str
+) -> dict[str, Any]:
+    """Issue #14's probe (`bench/probe_app.py`) on one scenario, measured as the gateway is:
+    checked with one request, then the same wrk warm-up and measured run, same files, same token."""
+    wrong = probe(ceiling, scenario, files, token)
+    if wrong:
+        say(f"{scenario.name}: the issue's probe answers wrongly ({wrong}); not measured")
+        return {"na": wrong}
+    run_wrk(wrk, ceiling, scenario, files, token, WARMUP_SECONDS)
+    return run_wrk(wrk, ceiling, scenario, files, token, SECONDS)
 
 
 def run_reference(url: str, seeded: seed.Seeded, scenario: str) -> dict[str, Any]:
@@ -699,7 +722,18 @@ def main() -> int:
     results["scenarios"] = {}
     results["limit"] = {}
     results["reference"] = {"provenance": reference_provenance()}
-    with Gunicorn("wsgi:app", env, OUT / "gateway.log") as server:
+    # Issue #14's probe ("ceiling": what this stack reaches at best) is served beside the gateway
+    # and measured right after it, scenario by scenario, so both ratios share the reference's
+    # minutes. Its own metrics directory: a gunicorn master empties its directory at start.
+    results["ceiling"] = {}
+    ceiling_metrics = OUT / "metrics-probe"
+    shutil.rmtree(ceiling_metrics, ignore_errors=True)
+    ceiling_metrics.mkdir(parents=True)
+    ceiling_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(ceiling_metrics)}
+    with (
+        Gunicorn("bench.probe_app:app", ceiling_env, OUT / "probe.log") as ceiling,
+        Gunicorn("wsgi:app", env, OUT / "gateway.log") as server,
+    ):
         for scenario in chosen:
             if time.monotonic() - started > TOTAL_BUDGET:
                 say(f"time budget spent; skipping {scenario.name}")
@@ -721,6 +755,11 @@ def main() -> int:
             run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
             measured = run_wrk(wrk, server, scenario, files, token, SECONDS)
             results["scenarios"][scenario.name] = measured
+            if scenario.reference:
+                say(f"{scenario.name}: the issue's probe")
+                results["ceiling"][scenario.name] = measure_ceiling(
+                    wrk, ceiling, scenario, files, token
+                )
         if not wanted:
             results["scaling"] = run_scaling(wrk, server, files, ids, token, url)
         results["rss_mb"] = {str(pid): rss_mb(pid) for pid in server.workers()}
