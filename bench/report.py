@@ -89,8 +89,9 @@ def render_table(results: dict[str, Any]) -> str:
         "request, gateway/PyMySQL limit ('!' = the limit's statements differ: see wire in",
         "results.json)",
         "probe x ref = issue #14's probe (bench/probe_app.py) / the same reference: bare Flask +",
-        "PyJWT + one PyMySQL statement per read + json.dumps, under the same gunicorn: what this",
-        "stack reaches at best on this machine ('!' = the probe had errors; n/a: see results.json)",
+        "PyJWT + PyMySQL (the caller checked in the read's own statement) + json.dumps, same",
+        "gunicorn: what this stack reaches with the least work on this machine; not a bound where",
+        "the gateway does less (orjson, remembered definitions: flows). '!' = the probe had errors",
     ]
     lines += cpu_lines(results)
     lines += scaling_lines(results.get("scaling"))
