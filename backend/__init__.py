@@ -20,6 +20,7 @@ from backend.models import additive
 from backend.ops.cli import CommandFailed, register_commands, serve
 from backend.ops.version import __version__
 from backend.web import cutover, hooks, logs, metrics, probes
+from backend.web.application import Gateway
 from backend.web.error_handlers import register_error_handlers
 from backend.web.view import script_view, view
 from config import ENV_FILE, ConfigError, instance_secrets, load_config
@@ -29,7 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """The app; its state (SQLite file, generated keys) lives in INSTANCE_PATH, never in the code's
     own folder, which may be read-only (docs/deploying.md)."""
     config = {**load_config(os.environ, env_file=ENV_FILE), **(overrides or {})}
-    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], static_folder=None)
+    app = Gateway(__name__, instance_path=config["INSTANCE_PATH"], static_folder=None)
     app.config.update(config)
     logs.configure(app)
     app.config["TZINFO"] = ZoneInfo(app.config["APP_TIMEZONE"])
