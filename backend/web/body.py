@@ -33,6 +33,8 @@ def form_fields(req: Request) -> Any:
 
 
 def read_body(req: Request, action: Action) -> dict[str, Any]:
+    if no_body(req):
+        return {}
     raw = req.get_data(cache=True)
     if len(raw) > current_app.config["MAX_BODY_BYTES"]:
         raise PayloadTooLarge()
@@ -46,6 +48,16 @@ def read_body(req: Request, action: Action) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest("Request body must be a JSON object")
     return value
+
+
+NO_LENGTH = frozenset({None, "", "0"})
+
+
+def no_body(req: Request) -> bool:
+    """A request with neither Content-Length nor Transfer-Encoding, or a zero Content-Length,
+    has no body (RFC 9112, section 6.3): nothing to read from the stream."""
+    environ = req.environ
+    return not environ.get("HTTP_TRANSFER_ENCODING") and environ.get("CONTENT_LENGTH") in NO_LENGTH
 
 
 def decode_json(raw: bytes) -> Any:
