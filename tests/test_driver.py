@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pymysql
+import pytest
+from pymysql.constants import CR
 from sqlalchemy.engine import make_url
 
 from backend.db import direct, driver
@@ -65,3 +67,49 @@ def test_a_decoder_swapped_between_two_runs_of_one_statement_applies(mysql_url: 
         again = answer(gateway)[1][0]
     assert kept[4] == "2025-01-31 23:59:59" and parsed[4] != kept[4]
     assert again == parsed
+
+
+# A row whose value fails after two good rows: the error packet arrives among the rows.
+FAILING = "SELECT seq, (SELECT 1 UNION SELECT seq) AS one FROM seq_1_to_5"
+
+
+def failure(connection: Any) -> tuple[type, tuple[Any, ...], Any]:
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(FAILING)
+        except pymysql.MySQLError as exc:
+            refused = (type(exc), exc.args)
+        cursor.execute("SELECT 'next'")  # the connection is still in step
+        return (*refused, cursor.fetchall())
+
+
+def test_an_error_among_the_rows_raises_what_pymysql_raises(mysql_url: str) -> None:
+    with connected(mysql_url, pymysql.connect) as plain:
+        expected = failure(plain)
+    with connected(mysql_url, driver.connect) as gateway:
+        assert failure(gateway) == expected
+    assert expected[0] is pymysql.err.OperationalError and expected[2] == (("next",),)
+
+
+def test_a_connection_lost_inside_a_result_closes_it_as_pymysql_does(mysql_url: str) -> None:
+    with connected(mysql_url, driver.connect) as gateway:
+        gateway._rfile = BrokenReader(gateway._rfile)  # noqa: SLF001 - a socket that dies
+        with gateway.cursor() as cursor, pytest.raises(pymysql.err.OperationalError) as lost:
+            cursor.execute(STATEMENT)
+        assert lost.value.args[0] == CR.CR_SERVER_LOST and gateway._sock is None  # noqa: SLF001
+
+
+class BrokenReader:
+    """The first packet reads, then the socket is gone (a server killed mid-result)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.reads = inner, 0
+
+    def read(self, count: int) -> bytes:
+        self.reads += 1
+        if self.reads > 2:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return self.inner.read(count)
+
+    def close(self) -> None:
+        self.inner.close()
