@@ -11,8 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import Column, Date, Float, Integer, LargeBinary, MetaData, String, Table
 
 from backend.core import envelope
+from backend.legacy.wire import RowShape, wire_row
+from backend.models import FLOWS
 from tests.factories import Factory
 
 EDGE_TEXT = [
@@ -96,9 +99,30 @@ def test_a_lone_surrogate_fails_as_it_did() -> None:
 def test_a_list_answer_on_the_wire_is_json_compact_text(make: Factory, call_act: Any) -> None:
     owner = make.user()
     project = make.project(owner)
-    for text in EDGE_TEXT[1:]:
-        make.flow(project, text, description=text)
+    for position, text in enumerate(EDGE_TEXT[1:]):
+        make.flow(project, text, description=text, complexity_score=Decimal(position) / 4)
     response = call_act("flows", "GET", id=project.id, token=make.token(owner))
     assert response.status_code == 200
     assert response.get_data() == reference(json.loads(response.get_data()))
     assert {row["name"] for row in response.json["data"]} == set(EDGE_TEXT[1:])
+    scores = {row["complexity_score"] for row in response.json["data"]}
+    assert scores == {"0.00", "0.25", "0.50", "0.75", "1.00"}  # DECIMALs as the legacy's text
+
+
+def test_a_row_shape_makes_the_wire_row_that_wire_row_makes() -> None:
+    shape = RowShape(FLOWS.c)
+    values: list[Any] = [f"text {name}" for name in shape.names]
+    values[shape.names.index("is_active")] = 1
+    values[shape.names.index("created_at")] = datetime(2025, 1, 31, 23, 59, 59, 250000)
+    values[shape.names.index("updated_at")] = "2025-01-31 23:59:59"  # as the server sent it
+    values[shape.names.index("complexity_score")] = Decimal("0.5")
+    assert shape.wire(values) == wire_row(shape.names, values)
+    assert shape.wire([*values, "extra"]) == wire_row(shape.names, [*values, "extra"])
+    assert shape.plain  # text, integers, datetimes and a DECIMAL: no FLOAT or DATE column
+
+
+def test_a_row_shape_with_a_float_or_date_column_is_not_plain() -> None:
+    table = Table("shapes", MetaData(), Column("id", String(9)), Column("n", Integer))
+    assert RowShape(table.c).plain
+    for odd in (Float(), Date(), LargeBinary()):
+        assert not RowShape([*table.c, Column("odd", odd)]).plain

@@ -128,6 +128,11 @@ def json_dumps(payload: Any) -> str:
 INT64 = (-(2**63), 2**63 - 1)
 
 
+class PlainRows(list):  # type: ignore[type-arg]
+    """Rows that are plain JSON by construction (dicts of text, 64-bit integers and None: see
+    `backend.legacy.wire.RowShape`), so `plain_json` does not walk them again."""
+
+
 def plain_json(value: Any) -> bool:
     """Only dicts, lists, strings, 64-bit integers, booleans and None, by exact type. orjson
     writes anything else differently from `json.dumps` without failing: a float (`1e-05` is
@@ -146,6 +151,8 @@ def plain_json(value: Any) -> bool:
             return False
         if kind is dict:
             extend(item.values())
+        elif kind is PlainRows:
+            continue
         elif kind is list:
             extend(item)
         else:

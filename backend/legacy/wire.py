@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table
+from sqlalchemy import Boolean, DateTime, Float, Integer, Numeric, String, Table
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -65,6 +65,43 @@ def wire_row(names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
         name: value if value.__class__ in PLAIN_TYPES else wire_value(value)
         for name, value in zip(names, values, strict=False)
     }
+
+
+AS_SENT = (String, Integer)  # the driver gives `str`, `int` or None: already wire values
+CONVERTED = (DateTime, Numeric, Boolean)  # `wire_value` makes text or integers of them
+
+
+class RowShape:
+    """How the rows of some columns become wire dicts, decided once from the columns' types.
+
+    PyMySQL gives text and integer columns as `str`, `int` or None, which the wire takes as they
+    are; only the other columns (DATETIMEs, DECIMALs) can need `wire_value`, so only those are
+    looked at. `plain`: every wire value is text, an integer or None (no FLOAT, DATE or binary
+    column, whose values `wire_value` leaves as they are), so orjson may write the rows unchecked.
+    """
+
+    def __init__(self, columns: Iterable[Any]) -> None:
+        columns = list(columns)
+        loose = [
+            (position, column)
+            for position, column in enumerate(columns)
+            if not isinstance(column.type, AS_SENT)
+        ]
+        self.names = tuple(column.name for column in columns)
+        self.loose = tuple((position, column.name) for position, column in loose)
+        self.plain = all(
+            isinstance(column.type, CONVERTED) and not isinstance(column.type, Float)
+            for _, column in loose
+        )
+
+    def wire(self, values: Sequence[Any]) -> dict[str, Any]:
+        """`wire_row(self.names, values)`."""
+        row = dict(zip(self.names, values, strict=False))
+        for position, name in self.loose:
+            value = values[position]
+            if value.__class__ not in PLAIN_TYPES:
+                row[name] = wire_value(value)
+        return row
 
 
 def _attribute_getter(obj: Any) -> Any:

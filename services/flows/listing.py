@@ -12,15 +12,16 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from backend.core.envelope import PlainRows
 from backend.db import direct
-from backend.legacy.wire import wire_row
+from backend.legacy.wire import RowShape
 from backend.models import FLOWS, FOLDERS
 from services.flows.definition import summary
 from services.paging import page_of
 
-FLOW_COLUMNS = tuple(column.name for column in FLOWS.c)
-FOLDER_NAME = len(FLOW_COLUMNS)  # the position of `folder_name` in a listed row
-FLOW_DATA = FLOW_COLUMNS.index("flow_data")
+FLOW_ROW = RowShape(FLOWS.c)
+FOLDER_NAME = len(FLOW_ROW.names)  # the position of `folder_name` in a listed row
+FLOW_DATA = FLOW_ROW.names.index("flow_data")
 
 
 def wanted_states(query: Mapping[str, Any], active_only: bool) -> set[int]:
@@ -48,14 +49,13 @@ def list_statement(states: tuple[int, ...], in_folder: bool) -> direct.Statement
 
 
 def list_row(row: Sequence[Any]) -> dict[str, Any]:
-    """The legacy row, then the computed fields."""
+    """The legacy row, then the computed fields (text or None, an integer, text)."""
     fmt, steps = summary(row[FLOW_DATA])
-    return {
-        **wire_row(FLOW_COLUMNS, row),
-        "folder_name": row[FOLDER_NAME],
-        "step_count": steps,
-        "format_type": fmt,
-    }
+    listed = FLOW_ROW.wire(row)
+    listed["folder_name"] = row[FOLDER_NAME]
+    listed["step_count"] = steps
+    listed["format_type"] = fmt
+    return listed
 
 
 def list_flows(
@@ -68,4 +68,5 @@ def list_flows(
     params = {"project_id": project_id, "limit": page.limit, "offset": page.offset}
     if folder_id is not None:
         params["folder_id"] = folder_id
-    return [list_row(row) for row in direct.rows(statement, params)]
+    listed = [list_row(row) for row in direct.rows(statement, params)]
+    return PlainRows(listed) if FLOW_ROW.plain else listed
