@@ -26,7 +26,7 @@ from pymysql.constants import CR, FIELD_TYPE
 from sqlalchemy import Engine, event
 
 DEFINITIONS_KEPT = 1024
-NULL_COLUMN = 251
+NULL_COLUMN, NO_LENGTH, TWO_BYTE_LENGTH = 251, 255, 252  # first bytes of a length-coded value
 WIDE_LENGTHS = {252: 2, 253: 3, 254: 8}  # a length-coded integer's first byte → bytes after it
 RSA_REFUSAL = "'cryptography' package is required"
 BINARY_CHARSET = 63
@@ -107,7 +107,7 @@ class Result(connections.MySQLResult):
     def read_row(self, data: bytes, position: int) -> tuple[Any, ...]:
         """PyMySQL's `_read_row_from_packet`, with the length-coded values read off the
         packet's bytes in one loop instead of three method calls per value (the 50-flow list's
-        statement: 530 → 460 µs)."""
+        statement: 530 → 460 µs; then 174 → 157 µs for its 50 rows' values)."""
         end = len(data)
         row: list[Any] = []
         append = row.append
@@ -117,21 +117,27 @@ class Result(connections.MySQLResult):
             length = data[position]
             position += 1
             if length >= NULL_COLUMN:
-                if length not in WIDE_LENGTHS:
-                    append(None)  # 251 is NULL; 255 is no length (PyMySQL reads None too)
+                if length in (NULL_COLUMN, NO_LENGTH):
+                    append(None)  # PyMySQL reads None for both
                     continue
-                width = WIDE_LENGTHS[length]
-                length = int.from_bytes(data[position : position + width], "little")
-                position += width
-            value = data[position : position + length]
-            if len(value) != length:
-                raise AssertionError(f"Result length not requested length: {length}")
+                if length == TWO_BYTE_LENGTH:  # a text of 251 bytes to 64 KiB (flow_data)
+                    length = data[position] | data[position + 1] << 8
+                    position += 2
+                else:
+                    width = WIDE_LENGTHS[length]
+                    length = int.from_bytes(data[position : position + width], "little")
+                    position += width
+            start = position
             position += length
-            if encoding is not None:
-                value = value.decode(encoding)
-            if convert is not None:
-                value = convert(value)
-            append(value)
+            if position > end:
+                raise AssertionError(f"Result length not requested length: {length}")
+            if encoding is None:
+                value = data[start:position]
+                append(value if convert is None else convert(value))
+            elif convert is None:
+                append(data[start:position].decode(encoding))
+            else:
+                append(convert(data[start:position].decode(encoding)))
         return tuple(row)
 
 
