@@ -24,7 +24,6 @@ import pymysql
 from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
 from sqlalchemy.engine import make_url
 
-from backend.auth import access
 from handlers import projects as projects_handlers
 from services import audit
 from services.flows import listing
@@ -44,9 +43,8 @@ FLOW_DETAIL, FLOW_DETAIL_FIXED = gateway_sql(flow_status.FLOW_DETAIL)
 LOCK_FOR_CHANGE, LOCK_FIXED = gateway_sql(flow_status.LOCK_FOR_CHANGE)
 UPDATE_FLOW, UPDATE_FIXED = gateway_sql(flow_status.SET_STATUS)
 INSERT_AUDIT, _ = gateway_sql(audit.INSERT_ENTRY)
-ACCESS, ACCESS_FIXED = gateway_sql(access.ACCESS_WITH_ACCOUNT)
-LIST_FLOWS, LIST_FIXED = gateway_sql(listing.list_statement((), False))
-LIST_ACTIVE, ACTIVE_FIXED = gateway_sql(listing.list_statement((1,), False))
+LIST_FLOWS, LIST_FIXED = gateway_sql(listing.list_statement((), False, True))
+LIST_ACTIVE, ACTIVE_FIXED = gateway_sql(listing.list_statement((1,), False, True))
 PROJECTS, PROJECTS_FIXED = gateway_sql(projects_handlers.OWN_PROJECTS)
 USER_COLUMNS = (
     "users.id, users.email, users.password_hash, users.name, users.avatar_url, users.is_active, "
@@ -119,9 +117,9 @@ def flow_read(cur: Any, ctx: Context, i: int) -> None:
 
 
 def listed(cur: Any, ctx: Context, project_id: str, sql: str, fixed: dict[str, Any]) -> None:
-    cur.execute(ACCESS, {**ACCESS_FIXED, **account(ctx), "project_id": project_id})
-    cur.fetchall()
-    cur.execute(sql, {**fixed, "project_id": project_id, "limit": 100, "offset": 0})
+    """One statement: the list with the caller's account and membership as its last columns."""
+    params = {**fixed, **account(ctx), "project_id": project_id, "limit": 100, "offset": 0}
+    cur.execute(sql, params)
     cur.fetchall()
 
 

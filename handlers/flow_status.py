@@ -1,12 +1,11 @@
 """Flow active status: toggle (the seed), activate, deactivate, the active list, batch, history."""
 
-from backend.auth.access import require_access
 from backend.auth.callers import ANY_TOKEN, IN_STATEMENT
 from backend.core.call import Call, Reply
 from backend.core.registry import action
 from schemas.flow_status import ReasonIn, SetActiveIn, StatusChangeOut
 from schemas.flows import FlowListItemOut, FlowRowOut
-from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, PageQuery, load_query
+from schemas.queries import FLOW_LIST_PARAMETERS, PageQuery, flow_list_query, load_query
 from services.flows import history, listing, status
 from services.paging import page_of
 
@@ -62,11 +61,9 @@ def flow_deactivate(call: Call) -> Reply:
     out=FlowListItemOut(many=True),
 )
 def flows_active(call: Call) -> Reply:
-    require_access(call, call.args["id"])
-    query = load_query(FlowListQuery, call)
-    return Reply(
-        listing.list_flows(call.args["id"], query, active_only=True), "Active flows fetched"
-    )
+    query = flow_list_query(call)
+    flows = listing.list_flows(call, call.args["id"], query, active_only=True)
+    return Reply(flows, "Active flows fetched")
 
 
 @action(

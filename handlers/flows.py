@@ -24,7 +24,7 @@ from schemas.flows import (
     FlowUiOut,
     FlowUpdateIn,
 )
-from schemas.queries import FLOW_LIST_PARAMETERS, FlowListQuery, load_query
+from schemas.queries import FLOW_LIST_PARAMETERS, flow_list_query
 from services.cascades import delete_flows
 from services.flows import definition, listing, status, writes
 
@@ -72,9 +72,8 @@ def ui_row(row: dict[str, Any]) -> dict[str, Any]:
     out=FlowListItemOut(many=True),
 )
 def flow_list(call: Call) -> Reply:
-    require_access(call, call.args["id"])
-    query = load_query(FlowListQuery, call)
-    return Reply(listing.list_flows(call.args["id"], query), "Flows fetched")
+    query = flow_list_query(call)
+    return Reply(listing.list_flows(call, call.args["id"], query), "Flows fetched")
 
 
 @action(

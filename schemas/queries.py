@@ -8,10 +8,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
+from backend.auth.access import require_access
 from backend.core.call import Call
-from backend.core.errors import BadRequest
+from backend.core.errors import BadRequest, GatewayError
 from backend.core.registry import schema_instance
 from backend.legacy.validators import label
 from schemas import base
@@ -178,6 +179,16 @@ OPENAPI_TYPES = (
 def load_query(schema: type[LegacySchema], call: Call) -> Mapping[str, Any]:
     """The call's query string loaded with `schema`: read where the act's order puts it."""
     return schema_instance(schema).load(call.query)
+
+
+def flow_list_query(call: Call) -> Mapping[str, Any]:
+    """The flow list's filters, loaded before the list's own statement checks the caller; a
+    caller refused anyway hears that first (401, 403, then a bad filter's 400)."""
+    try:
+        return load_query(FlowListQuery, call)
+    except (ValidationError, GatewayError):
+        require_access(call, call.args["id"])
+        raise
 
 
 # FlowListQuery as OpenAPI parameter objects (the document and `help` show them).

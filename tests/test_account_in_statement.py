@@ -97,6 +97,21 @@ def test_a_valid_token_still_gets_the_acts_own_404_and_403(make: Factory, call_a
     assert call_act("projects", token=token).json["data"] == []
 
 
+@pytest.mark.parametrize("act", ["flows", "flows_active"])
+def test_a_bad_list_filter_is_answered_after_the_callers_refusal(
+    act: str, make: Factory, call_act: Any
+) -> None:
+    user, stranger = make.user(), make.user()
+    own, foreign = make.project(user), make.project(stranger)
+    make.flow(own, is_active=1), make.flow(foreign, is_active=1)
+    token = make.token(user)
+    assert call_act(act, id=own.id, token=token, limit="abc").status_code == 400
+    assert call_act(act, id=foreign.id, token=token, limit="abc").status_code == 403
+    revoke_by("logout-all", make, call_act, user, token)
+    refused = call_act(act, id=own.id, token=token, limit="abc")
+    assert (refused.status_code, refused.json["message"]) == REVOKED
+
+
 # --- a change committed while the toggle waits for the row lock (MariaDB leg) ----------------
 
 

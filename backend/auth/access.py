@@ -1,6 +1,7 @@
 """Authorisation: owner or member of a project; an MCP token only ever reaches its own project."""
 
 import hmac
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
@@ -27,10 +28,11 @@ def member_of(project_id: Any) -> Select[Any]:
 
 
 MEMBER_PROJECT = direct.Statement(member_of(bindparam("project_id")))
-# Membership with the caller's account check (`AuthPolicy.account_in_statement`): one row.
-ACCESS_WITH_ACCOUNT = direct.Statement(
-    select(ACCOUNT_VERDICT, exists(member_of(bindparam("project_id"))).label("allowed"))
-)
+# The caller's account check (`AuthPolicy.account_in_statement`) and membership of the project
+# `project_id` as two columns: alone (one row), or as the last two of a project's list, where
+# MariaDB reads each once per statement (neither depends on the listed row).
+ACCESS_COLUMNS = (ACCOUNT_VERDICT, exists(member_of(bindparam("project_id"))).label("allowed"))
+ACCESS_WITH_ACCOUNT = direct.Statement(select(*ACCESS_COLUMNS))
 
 
 def is_member(user_id: str, project_id: str) -> bool:
@@ -63,6 +65,30 @@ def require_access(call: Call, project_id: str | None, error: GatewayError | Non
         allowed = can_access(call.user, project_id)
     if not allowed:
         raise error or Forbidden()
+
+
+def rows_with_access(
+    call: Call,
+    project_id: str,
+    listed: direct.Statement,
+    checked: direct.Statement,
+    params: dict[str, Any],
+) -> Sequence[tuple[Any, ...]]:
+    """A project's list with `require_access`'s answers (401, then 403), in one round trip when
+    the caller's account check is pending: `checked` is `listed` with `ACCESS_COLUMNS` last.
+    An empty list tells nothing, so then the checks run in a statement of their own."""
+    if pending(call) is None or not may_reach(call.user, project_id):
+        require_access(call, project_id)
+        return direct.rows(listed, params)
+    found = direct.rows(checked, {**params, **verdict_params(call), "project_id": project_id})
+    if not found:
+        require_access(call, project_id)
+        return found
+    *_, account, allowed = found[0]
+    settle(call, account)
+    if not allowed:
+        raise Forbidden()
+    return found
 
 
 def caller_id(call: Call) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from backend.auth.access import ACCESS_COLUMNS, rows_with_access
+from backend.core.call import Call
 from backend.core.envelope import PlainRows
 from backend.db import direct
 from backend.legacy.wire import RowShape
@@ -31,11 +33,15 @@ def wanted_states(query: Mapping[str, Any], active_only: bool) -> set[int]:
 
 
 @cache
-def list_statement(states: tuple[int, ...], in_folder: bool) -> direct.Statement:
+def list_statement(
+    states: tuple[int, ...], in_folder: bool, checked: bool = False
+) -> direct.Statement:
     """The list for `is_active` in every one of `states`, in the folder `folder_id` or any;
-    parameters `project_id`, `folder_id`, `limit`, `offset`. Built once per shape."""
+    parameters `project_id`, `folder_id`, `limit`, `offset`; `checked`: with the caller's
+    `ACCESS_COLUMNS` last (their parameters too). Built once per shape."""
+    extra = ACCESS_COLUMNS if checked else ()
     statement = (
-        select(FLOWS, FOLDERS.c.name.label("folder_name"))
+        select(FLOWS, FOLDERS.c.name.label("folder_name"), *extra)
         .outerjoin(FOLDERS, FOLDERS.c.id == FLOWS.c.folder_id)
         .where(FLOWS.c.project_id == bindparam("project_id"))
         .order_by(FLOWS.c.created_at.desc(), FLOWS.c.id.desc())
@@ -59,14 +65,16 @@ def list_row(row: Sequence[Any]) -> dict[str, Any]:
 
 
 def list_flows(
-    project_id: str, query: Mapping[str, Any], *, active_only: bool = False
+    call: Call, project_id: str, query: Mapping[str, Any], *, active_only: bool = False
 ) -> list[dict[str, Any]]:
-    """A project's flows, filtered by the loaded `query`; `active_only` is `flows_active`."""
-    states, folder_id = wanted_states(query, active_only), query["folder_id"]
+    """A project's flows for a caller who may see them (401, 403 as `require_access`), filtered
+    by the loaded `query`; `active_only` is `flows_active`."""
+    states, folder_id = tuple(sorted(wanted_states(query, active_only))), query["folder_id"]
     page = page_of(query)
-    statement = list_statement(tuple(sorted(states)), folder_id is not None)
     params = {"project_id": project_id, "limit": page.limit, "offset": page.offset}
     if folder_id is not None:
         params["folder_id"] = folder_id
-    listed = [list_row(row) for row in direct.rows(statement, params)]
-    return PlainRows(listed) if FLOW_ROW.plain else listed
+    listed, checked = (list_statement(states, folder_id is not None, c) for c in (False, True))
+    rows = rows_with_access(call, project_id, listed, checked, params)
+    flows = [list_row(row) for row in rows]
+    return PlainRows(flows) if FLOW_ROW.plain else flows
