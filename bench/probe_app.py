@@ -49,20 +49,13 @@ MEMBER = (
     " union all select 1 from project_members m where m.project_id = {project}"
     " and m.user_id = %(user)s) as allowed"
 )
+FLOW_CHECKS = MEMBER.format(project="f.project_id") + ", " + ACCOUNT.format(row="f.id")
 FLOW = (
     "select f.*, fo.name as folder_name, "
-    + MEMBER.format(project="f.project_id")
-    + ", "
-    + ACCOUNT.format(row="f.id")
+    + FLOW_CHECKS
     + " from flows f left join folders fo on fo.id = f.folder_id where f.id = %(id)s"
 )
-LOCK = (
-    "select f.*, "
-    + MEMBER.format(project="f.project_id")
-    + ", "
-    + ACCOUNT.format(row="f.id")
-    + " from flows f where f.id = %(id)s for update"
-)
+LOCK = "select f.*, " + FLOW_CHECKS + " from flows f where f.id = %(id)s for update"
 ALONE = "select " + ACCOUNT.format(row="1")
 CALLER = ALONE + ", " + MEMBER.format(project="%(id)s")
 LIST = (
