@@ -100,7 +100,7 @@ def checkouts(application: Flask) -> Iterator[list[int]]:
 def test_a_workers_next_requests_reuse_its_connection_without_a_checkout(
     mysql_url: str,
 ) -> None:
-    with gateway(mysql_url) as application:
+    with gateway(mysql_url, DB_PING_IDLE_SECONDS=60) as application:  # no ping on a slow run
         client = application.test_client()
         assert client.get(HEALTH).status_code == 200
         with checkouts(application) as seen, wire() as sent:
