@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import bindparam, select, update
 
 from backend.db import db, direct, request_connection
+from backend.db.transactions import reads_only
 from backend.legacy.wire import wire_row
 from backend.models import FLOWS
 from services.flows import listing, status
@@ -106,3 +107,18 @@ def test_a_request_connection_that_cannot_roll_back_is_discarded_at_the_end(
     monkeypatch.undo()
     assert pool.checkedout() == 0
     assert make.flow_row(flow.id)["name"] == "before"
+
+
+def test_a_write_in_a_read_only_act_begins_the_transaction_the_dispatcher_ends(
+    app: Flask, make: Factory
+) -> None:
+    flow = make.flow(make.project(make.user()), name="before")
+    with app.app_context(), reads_only(True):
+        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("before",)]
+        direct.execute(RENAME, {"flow_id": flow.id, "name": "undone"})
+        request_connection.rollback(db)
+        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("before",)]
+    with app.app_context(), reads_only(True):
+        direct.execute(RENAME, {"flow_id": flow.id, "name": "kept"})
+        request_connection.commit(db)
+    assert make.flow_row(flow.id)["name"] == "kept"

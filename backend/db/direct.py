@@ -2,13 +2,14 @@
 
 `Session.execute` of a prebuilt Core statement still costs more Python than PyMySQL's own work
 for a one-row read (the compiled-cache lookup, the execution context, the Result and its rows).
-`rows` runs a statement, compiled once per dialect, on the cursor of the connection the request's
-Session already holds, so it stays inside the request's one transaction: the Session begins it as
-usual (autocommit for a read-only act, `backend.db.transactions`), the dispatcher commits or rolls
-it back and a deadlock re-runs the handler. What SQLAlchemy adds around a statement is kept where
-it means something: a write or a lock in a read-only act leaves autocommit first
-(`transactions.leave_autocommit`), and a driver error goes through SQLAlchemy's own handling (the
-same `OperationalError` for the retry and the 503, a dead connection invalidated).
+`rows` runs a statement, compiled once per dialect, on the cursor of the request's connection
+(`backend.db.request_connection`), so it stays inside the request's one transaction: begun when
+the connection is first used (a read-only act runs in autocommit instead, with no SQLAlchemy
+transaction: `backend.db.transactions`), committed or rolled back by the dispatcher, a deadlock
+re-running the handler. What SQLAlchemy adds around a statement is kept where it means
+something: a write or a lock in a read-only act begins the transaction and leaves autocommit
+first (`transactions.leave_autocommit`), and a driver error goes through SQLAlchemy's own
+handling (the same `OperationalError` for the retry and the 503, a dead connection invalidated).
 
 Other dialects (SQLite in the tests) run the same statement through the Session; both give plain
 tuples in the statement's column order.
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable, Select
 
 from backend.db import db, request_connection
-from backend.db.transactions import leave_autocommit
+from backend.db.transactions import plain_read
 
 LEGACY_DATETIME = len("2025-01-31 23:59:59")
 
@@ -90,10 +91,14 @@ def _run(
     sql, fixed = statement.compiled(dialect)
     values = {**fixed, **params}
     dbapi_connection = connection.connection.dbapi_connection
+    leaves_autocommit = dbapi_connection.autocommit_mode and not plain_read(sql)
+    if leaves_autocommit and connection.get_transaction() is None:
+        connection.begin()  # a read-only act's first write or lock (`request_connection.current`)
     decoders = dbapi_connection.decoders
     cursor = dbapi_connection.cursor()
     try:
-        leave_autocommit(dbapi_connection, sql)
+        if leaves_autocommit:  # `transactions.leave_autocommit`: one transaction from here on
+            dbapi_connection.autocommit(False)
         if statement.text_datetimes:  # read whole inside `execute`: the swap ends with it
             dbapi_connection.decoders = {**decoders, **TEXT_DATETIMES}
         count = cursor.execute(sql, values)

@@ -107,7 +107,10 @@ def install(engine: Engine, ping_idle_seconds: float) -> None:
     def _reset(dbapi_connection: Any, record: Any, state: Any) -> None:
         if state.terminate_only or state.transaction_was_reset:
             return
-        ended = record is not None and record.info.get(ENDED, False)
+        # A read-only act's connection in autocommit had no SQLAlchemy transaction to end.
+        ended = dbapi_connection.autocommit_mode or (
+            record is not None and record.info.get(ENDED, False)
+        )
         in_transaction = (dbapi_connection.server_status or 0) & IN_TRANSACTION
         if not ended or in_transaction:
             dbapi_connection.rollback()

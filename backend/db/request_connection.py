@@ -26,6 +26,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import Connection, Engine
 
 from backend.db import pooling, spare
+from backend.db.transactions import READ_ONLY
 
 _held: dict[Any, Connection] = {}  # scope of the Session registry → the connection it holds
 
@@ -56,8 +57,9 @@ SESSION_OPTIONS = {"class_": RequestSession, "join_transaction_mode": "control_f
 
 
 def current(db: SQLAlchemy) -> Connection:
-    """The request's connection, in a transaction: the one held, the Session's if it is in a
-    transaction, else a new one from the pool."""
+    """The request's connection: the one held, the Session's if it is in a transaction, else a
+    new one from the pool; in a transaction, or for a read-only act in autocommit without one
+    (`backend.db.transactions`: its first write or lock begins it)."""
     registry = db.session.registry
     scope = registry.scopefunc()
     held = _held.get(scope)
@@ -66,8 +68,23 @@ def current(db: SQLAlchemy) -> Connection:
             return registry().connection()
         held = hold(db.engine, scope)
     if held.get_transaction() is None:
-        held.begin()  # `backend.db.transactions`: autocommit for a read-only act
+        if READ_ONLY.get():
+            autocommit(held)
+        else:
+            held.begin()
     return held
+
+
+def autocommit(held: Connection) -> None:
+    """The held connection in autocommit, without SQLAlchemy's transaction bookkeeping (a read
+    sends no COMMIT, so there is nothing to end); a failure is SQLAlchemy's, as `begin`'s."""
+    dbapi_connection = held.connection.dbapi_connection
+    if dbapi_connection.autocommit_mode:  # type: ignore[union-attr]
+        return
+    try:
+        dbapi_connection.autocommit(True)  # type: ignore[union-attr]
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it
+        held._handle_dbapi_exception(exc, "SET AUTOCOMMIT = 1", {}, None, None)  # noqa: SLF001
 
 
 def commit(db: SQLAlchemy) -> None:

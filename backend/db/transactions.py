@@ -5,7 +5,8 @@ transaction see exactly what the same SELECTs in autocommit see; the transaction
 COMMIT at the end (and holds metadata locks until then). So:
 
 - a request for an act whose every method is GET (`Action.read_only`) runs its connection in
-  autocommit, and the dispatcher's commit sends nothing;
+  autocommit, and the dispatcher's commit sends nothing (its direct statements run without a
+  SQLAlchemy transaction at all: `request_connection.current`);
 - every other transaction (other acts, the CLI, tests) runs as before; switching a pooled
   connection's mode costs one `SET AUTOCOMMIT` round trip, only when it differs from the mode
   the connection's previous transaction used;
