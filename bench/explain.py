@@ -22,6 +22,7 @@ def explain_list(url: str, project_id: str) -> list[dict[str, Any]]:
     try:
         with conn.cursor() as cur:
             params = {**limit.LIST_FIXED, "project_id": project_id, "limit": 50, "offset": 0}
+            params |= {"user_id": "", "token_version": 0}  # the caller's checks: no user here
             cur.execute("EXPLAIN " + limit.LIST_FLOWS, params)
             names = [d[0] for d in cur.description]
             return [
