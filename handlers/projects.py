@@ -23,7 +23,7 @@ from backend.db import db, direct
 from backend.db.integrity import execute_unique
 from backend.legacy.clock import now
 from backend.legacy.ids import new_id
-from backend.legacy.wire import row_dict, wire_row
+from backend.legacy.wire import RowShape, row_dict
 from backend.models import (
     ENVIRONMENTS,
     FLOWS,
@@ -75,7 +75,7 @@ def folder_rows(project_id: str) -> list[dict[str, Any]]:
     ]
 
 
-PROJECT_COLUMNS = tuple(column.name for column in PROJECTS.c)
+PROJECT_ROW = RowShape(PROJECTS.c)
 
 
 def projects_query(mcp: bool) -> direct.Statement:
@@ -115,7 +115,7 @@ def projects_list(call: Call) -> Reply:
         settle(call, rows[0][-1])
     else:
         settle_pending(call)
-    return Reply([wire_row(PROJECT_COLUMNS, row) for row in rows], "Projects fetched")
+    return Reply(PROJECT_ROW.answer([PROJECT_ROW.wire(row) for row in rows]), "Projects fetched")
 
 
 @action(

@@ -107,6 +107,10 @@ def test_a_list_answer_on_the_wire_is_json_compact_text(make: Factory, call_act:
     assert {row["name"] for row in response.json["data"]} == set(EDGE_TEXT[1:])
     scores = {row["complexity_score"] for row in response.json["data"]}
     assert scores == {"0.00", "0.25", "0.50", "0.75", "1.00"}  # DECIMALs as the legacy's text
+    make.project(owner, name=EDGE_TEXT[2], description=EDGE_TEXT[1])
+    listed = call_act("projects", "GET", token=make.token(owner))
+    assert listed.get_data() == reference(json.loads(listed.get_data()))
+    assert EDGE_TEXT[2] in {row["name"] for row in listed.json["data"]}
 
 
 def test_a_row_shape_makes_the_wire_row_that_wire_row_makes() -> None:

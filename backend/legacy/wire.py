@@ -8,6 +8,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Boolean, DateTime, Float, Integer, Numeric, String, Table
 
+from backend.core.envelope import PlainRows
+
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -93,6 +95,11 @@ class RowShape:
             isinstance(column.type, CONVERTED) and not isinstance(column.type, Float)
             for _, column in loose
         )
+
+    def answer(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows made by `wire` (plus fields that are text, integers or None), marked for the
+        envelope as plain when they are (`envelope.PlainRows`)."""
+        return PlainRows(rows) if self.plain else rows
 
     def wire(self, values: Sequence[Any]) -> dict[str, Any]:
         """`wire_row(self.names, values)`."""

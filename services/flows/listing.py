@@ -14,7 +14,6 @@ from sqlalchemy import bindparam, select
 
 from backend.auth.access import ACCESS_COLUMNS, rows_with_access
 from backend.core.call import Call
-from backend.core.envelope import PlainRows
 from backend.db import direct
 from backend.legacy.wire import RowShape
 from backend.models import FLOWS, FOLDERS
@@ -76,5 +75,4 @@ def list_flows(
         params["folder_id"] = folder_id
     listed, checked = (list_statement(states, folder_id is not None, c) for c in (False, True))
     rows = rows_with_access(call, project_id, listed, checked, params)
-    flows = [list_row(row) for row in rows]
-    return PlainRows(flows) if FLOW_ROW.plain else flows
+    return FLOW_ROW.answer([list_row(row) for row in rows])
