@@ -4,6 +4,7 @@ read-only acts run without a transaction, so they send no COMMIT.
 Round trips are counted on the wire (every command PyMySQL sends), never timed.
 """
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,28 @@ def test_a_workers_next_requests_reuse_its_connection_without_a_checkout(
             assert client.get(HEALTH).status_code == 200
         assert seen == []  # all three ran on the connection the first request kept
         assert sent[0] == "SELECT 1" and "PING" not in sent
+
+
+def test_requests_on_many_threads_share_the_kept_connection_without_an_error(
+    mysql_url: str,
+) -> None:
+    with gateway(mysql_url) as application:
+        answers: list[int] = []
+
+        def serve() -> None:
+            client = application.test_client()
+            answers.extend(client.get(HEALTH).status_code for _ in range(25))
+
+        threads = [threading.Thread(target=serve) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with application.app_context():
+            pool = db.engine.pool
+        assert answers == [200] * 200
+        # Nothing leaked: only kept connections are out (one; a few if threads kept at once).
+        assert 1 <= pool.checkedout() <= len(threads)
 
 
 def test_a_kept_connection_goes_back_to_the_pool_after_keep_seconds(

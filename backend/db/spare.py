@@ -33,17 +33,29 @@ class Spare:
     released: float  # when its last request ended (monotonic)
 
 
-_slot: list[Spare] = []  # at most one
+_slot: list[Spare] = []  # one; briefly two when two threads keep theirs at the same moment
 
 
 def take(engine: Engine) -> Connection:
     """A connection for a request on `engine`: the spare when it is usable, else a checkout."""
-    spare = _slot.pop() if _slot and _slot[-1].engine is engine else None
+    spare = pop()
+    if spare is not None and spare.engine is not engine:
+        _slot.append(spare)  # another app's (tests): left for it
+        spare = None
     if spare is not None:
         pooling.spare_moved(engine, 1)
         if usable(spare, time.monotonic()):
             return spare.connection
     return engine.connect()
+
+
+def pop() -> Spare | None:
+    """The spare, taken; None when there is none (another thread may just have taken it:
+    `list.pop` is atomic, a look first and a pop after are not)."""
+    try:
+        return _slot.pop()
+    except IndexError:
+        return None
 
 
 def usable(spare: Spare, now: float) -> bool:
@@ -72,8 +84,7 @@ def keep(held: Connection) -> bool:
         or now - pooling.checked_out_at(held) > KEEP_SECONDS
     ):
         return False
-    while _slot:
-        other = _slot.pop()
+    while (other := pop()) is not None:
         pooling.spare_moved(other.engine, 1)
         give_back(other.connection)
     _slot.append(Spare(engine, held, now))
