@@ -25,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable, Select
 
 from backend.db import db, request_connection
-from backend.db.transactions import plain_read
+from backend.db.transactions import leaves_autocommit
 
 LEGACY_DATETIME = len("2025-01-31 23:59:59")
 
@@ -91,13 +91,13 @@ def _run(
     sql, fixed = statement.compiled(dialect)
     values = {**fixed, **params}
     dbapi_connection = connection.connection.dbapi_connection
-    leaves_autocommit = dbapi_connection.autocommit_mode and not plain_read(sql)
-    if leaves_autocommit and connection.get_transaction() is None:
+    leaving = leaves_autocommit(dbapi_connection, sql)
+    if leaving and connection.get_transaction() is None:
         connection.begin()  # a read-only act's first write or lock (`request_connection.current`)
     decoders = dbapi_connection.decoders
     cursor = dbapi_connection.cursor()
     try:
-        if leaves_autocommit:  # `transactions.leave_autocommit`: one transaction from here on
+        if leaving:  # one transaction from here on (`transactions.leave_autocommit`)
             dbapi_connection.autocommit(False)
         if statement.text_datetimes:  # read whole inside `execute`: the swap ends with it
             dbapi_connection.decoders = {**decoders, **TEXT_DATETIMES}

@@ -42,9 +42,14 @@ def plain_read(statement: str) -> bool:
     return head == "SELECT" and not any(clause in statement for clause in LOCKING_CLAUSES)
 
 
+def leaves_autocommit(dbapi_connection: Any, statement: str) -> bool:
+    """A write or a lock in autocommit: the transaction starts with it."""
+    return bool(dbapi_connection.autocommit_mode) and not plain_read(statement)
+
+
 def leave_autocommit(dbapi_connection: Any, statement: str) -> None:
     """Before a write or a lock in autocommit: a transaction from here on."""
-    if dbapi_connection.autocommit_mode and not plain_read(statement):
+    if leaves_autocommit(dbapi_connection, statement):
         dbapi_connection.autocommit(False)
 
 
