@@ -25,7 +25,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from sqlalchemy import Connection, Engine
 
-from backend.db import pooling, spare
+from backend.db import spare
 from backend.db.transactions import READ_ONLY
 
 _held: dict[Any, Connection] = {}  # scope of the Session registry → the connection it holds
@@ -47,7 +47,7 @@ class RequestSession(Session):
         held = _held.get(scope)
         if held is None:
             bind = super().get_bind(*args, **kwargs)
-            if not isinstance(bind, Engine) or not pooling.ping_idle_seconds(bind):
+            if not isinstance(bind, Engine) or not spare.kept_for(bind):
                 return bind
             held = hold(bind, scope)
         return held

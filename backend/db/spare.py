@@ -36,6 +36,11 @@ class Spare:
 _slot: list[Spare] = []  # one; briefly two when two threads keep theirs at the same moment
 
 
+def kept_for(engine: Engine) -> bool:
+    """Whether spares are kept for `engine`: where `backend.db.pooling` manages its pool."""
+    return pooling.ping_idle_seconds(engine) > 0
+
+
 def take(engine: Engine) -> Connection:
     """A connection for a request on `engine`: the spare when it is usable, else a checkout."""
     spare = pop()
@@ -77,7 +82,7 @@ def keep(held: Connection) -> bool:
     now = time.monotonic()
     engine = held.engine
     if (
-        not pooling.ping_idle_seconds(engine)
+        not kept_for(engine)
         or held.invalidated
         or held.closed
         or held.get_transaction() is not None
