@@ -53,6 +53,10 @@ def session_name(flow_id: str) -> str:
     return db.session.execute(select(FLOWS.c.name).where(FLOWS.c.id == flow_id)).scalar_one()
 
 
+def direct_names(flow_id: str) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in direct.rows(NAME, {"flow_id": flow_id})]
+
+
 def test_a_session_used_after_direct_statements_joins_their_transaction(
     app: Flask, make: Factory
 ) -> None:
@@ -61,9 +65,9 @@ def test_a_session_used_after_direct_statements_joins_their_transaction(
         direct.execute(RENAME, {"flow_id": flow.id, "name": "direct"})
         assert session_name(flow.id) == "direct"  # the same uncommitted transaction
         db.session.execute(update(FLOWS).where(FLOWS.c.id == flow.id).values(name="orm"))
-        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("orm",)]
+        assert direct_names(flow.id) == [("orm",)]
         request_connection.rollback(db)  # one rollback undoes both
-        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("before",)]
+        assert direct_names(flow.id) == [("before",)]
         request_connection.rollback(db)
     assert make.flow_row(flow.id)["name"] == "before"
 
@@ -74,7 +78,7 @@ def test_direct_statements_use_the_transaction_a_session_began_first(
     flow = make.flow(make.project(make.user()), name="before")
     with app.app_context():
         db.session.execute(update(FLOWS).where(FLOWS.c.id == flow.id).values(name="orm"))
-        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("orm",)]
+        assert direct_names(flow.id) == [("orm",)]
         direct.execute(RENAME, {"flow_id": flow.id, "name": "direct"})
         request_connection.commit(db)  # one commit keeps both
     assert make.flow_row(flow.id)["name"] == "direct"
@@ -114,10 +118,10 @@ def test_a_write_in_a_read_only_act_begins_the_transaction_the_dispatcher_ends(
 ) -> None:
     flow = make.flow(make.project(make.user()), name="before")
     with app.app_context(), reads_only(True):
-        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("before",)]
+        assert direct_names(flow.id) == [("before",)]
         direct.execute(RENAME, {"flow_id": flow.id, "name": "undone"})
         request_connection.rollback(db)
-        assert [tuple(row) for row in direct.rows(NAME, {"flow_id": flow.id})] == [("before",)]
+        assert direct_names(flow.id) == [("before",)]
     with app.app_context(), reads_only(True):
         direct.execute(RENAME, {"flow_id": flow.id, "name": "kept"})
         request_connection.commit(db)
