@@ -1,5 +1,6 @@
 """The request body as the legacy read it: size limit, JSON only, PHP's refusals; loaded lazily."""
 
+import copy
 import json
 import math
 import re
@@ -123,7 +124,25 @@ def refuse_lone_surrogates(raw: bytes, value: Any) -> None:
 
 def load_data(req: Request, action: Action) -> dict[str, Any]:
     body = read_body(req, action)
-    return schema_instance(action.schema).load(body) if action.schema else body
+    if not action.schema:
+        return body
+    return schema_instance(action.schema).load(body) if body else load_empty(action.schema)
+
+
+EMPTY_LOADS: dict[type, dict[str, Any]] = {}
+
+
+def load_empty(schema: type) -> dict[str, Any]:
+    """What `schema` makes of an empty body (a toggle without a reason), worked out once.
+
+    Input schemas are functions of the body alone, so the first successful load is the answer
+    for every later one; a refusal (a required field) is not kept and is raised each time.
+    Each caller gets its own copy: handlers may change what they were given.
+    """
+    loaded = EMPTY_LOADS.get(schema)
+    if loaded is None:
+        loaded = EMPTY_LOADS[schema] = schema_instance(schema).load({})
+    return copy.deepcopy(loaded)
 
 
 def body_loader(req: Request, action: Action) -> BodySource:
