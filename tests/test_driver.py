@@ -113,3 +113,80 @@ class BrokenReader:
 
     def close(self) -> None:
         self.inner.close()
+
+
+# Text whose escaping matters: quotes, backslashes, control characters, NUL, emoji, `%`.
+AWKWARD_TEXT = ("it's", 'say "hi"', "back\\slash", "line\nbreak\r\x1a\x00end", "🚀 100%", "")
+
+
+def round_trip(connection: Any) -> list[Any]:
+    """Each awkward text as a parameter: what the server read back, and its escaped form."""
+    with connection.cursor() as cursor:
+        found = []
+        for text in AWKWARD_TEXT:
+            cursor.execute("SELECT %(t)s, CONCAT(%(t)s)", {"t": text})
+            found.append((cursor.fetchone(), connection.escape(text)))
+        return found
+
+
+@pytest.mark.parametrize("sql_mode", ["", "NO_BACKSLASH_ESCAPES"])
+def test_text_parameters_are_escaped_as_pymysql_escapes_them(mysql_url: str, sql_mode: str) -> None:
+    answers = []
+    for connect in (pymysql.connect, driver.connect):
+        with connected(mysql_url, connect) as connection:
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION sql_mode = %s", (sql_mode,))
+            answers.append(round_trip(connection))
+    assert answers[0] == answers[1]
+    assert [row for row, _ in answers[1]] == [(text, text) for text in AWKWARD_TEXT]
+
+
+def writes(connection: Any) -> list[Any]:
+    """What a cursor and its connection report after writes, commits and rollbacks."""
+    seen = []
+    with connection.cursor() as cursor:
+
+        def run(sql: str) -> None:
+            count = cursor.execute(sql)
+            seen.append((sql, count, cursor.rowcount, cursor.lastrowid, connection.insert_id()))
+            seen.append(connection.server_status & ~SESSION_STATE_CHANGED)
+
+        run("CREATE TEMPORARY TABLE gw_driver_writes (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+        connection.begin()
+        run("INSERT INTO gw_driver_writes (v) VALUES (1), (2), (3)")
+        run("UPDATE gw_driver_writes SET v = v + 1 WHERE v > 1")
+        run("UPDATE gw_driver_writes SET v = v WHERE id = 1")  # matched, nothing changed
+        connection.commit()
+        seen.append(connection.server_status & ~SESSION_STATE_CHANGED)
+        run("DELETE FROM gw_driver_writes WHERE id = 3")
+        connection.rollback()
+        run("INSERT IGNORE INTO gw_driver_writes (id, v) VALUES (1, 5)")  # a warning: duplicate
+        seen.append(cursor.warning_count)
+        run("SELECT COUNT(*) FROM gw_driver_writes")
+        seen.append(cursor.fetchall())
+        connection.autocommit(True)
+        connection.ping(False)
+        seen.append(connection.server_status & ~SESSION_STATE_CHANGED)
+    return seen
+
+
+SESSION_STATE_CHANGED = 1 << 14  # MariaDB sets it after some statements; not the driver's doing
+
+
+def test_writes_commits_and_rollbacks_report_what_pymysql_reports(mysql_url: str) -> None:
+    with connected(mysql_url, pymysql.connect) as plain:
+        expected = writes(plain)
+    with connected(mysql_url, driver.connect) as gateway:
+        assert writes(gateway) == expected
+    assert expected[2][1:4] == (3, 3, 1)  # three rows inserted, the first id is 1
+
+
+def test_a_write_out_of_step_with_the_server_is_refused(mysql_url: str) -> None:
+    with connected(mysql_url, driver.connect) as gateway:
+        with gateway.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+        gateway._execute_command(3, "SELECT 2")  # noqa: SLF001 - a result set, not an OK packet
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            gateway._read_ok_packet()  # noqa: SLF001 - what COMMIT and ROLLBACK read
+        assert refused.value.args[0] == CR.CR_COMMANDS_OUT_OF_SYNC

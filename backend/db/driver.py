@@ -18,11 +18,12 @@ import with `cryptography` installed makes it, for every later connection of the
 """
 
 import importlib
+import struct
 from typing import Any
 
 import pymysql
 from pymysql import connections, converters
-from pymysql.constants import CR, FIELD_TYPE
+from pymysql.constants import CR, FIELD_TYPE, SERVER_STATUS
 from sqlalchemy import Engine, event
 
 DEFINITIONS_KEPT = 1024
@@ -31,6 +32,10 @@ WIDE_LENGTHS = {252: 2, 253: 3, 254: 8}  # a length-coded integer's first byte â
 RSA_REFUSAL = "'cryptography' package is required"
 BINARY_CHARSET = 63
 ERROR, EOF, EOF_MAX_LENGTH = 0xFF, 0xFE, 9  # a packet's first byte; an EOF packet is short
+OK, OK_MIN_LENGTH = 0x00, 7  # an OK packet: its first byte and its least length
+OK_TAIL = struct.Struct("<HH")  # server status, warning count
+ESCAPES = converters._escape_table  # noqa: SLF001 - `escape_string`'s own table
+NO_BACKSLASH_ESCAPES = SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
 LOST = "Lost connection to MySQL server during query"
 
 # The parsed definitions of a result, by its definition packets' bytes and the connection's
@@ -65,7 +70,52 @@ def converter(decoders: dict[int, Any], kind: int) -> Any:
     return None if found is converters.through else found
 
 
+def ok_packet(data: bytes) -> tuple[int, int, int, int, bytes]:
+    """An OK packet's affected rows, insert id, server status, warning count and message."""
+    affected, position = length_coded(data, 1)
+    insert_id, position = length_coded(data, position)
+    status, warnings = OK_TAIL.unpack_from(data, position)
+    return affected, insert_id, status, warnings, data[position + OK_TAIL.size :]
+
+
+def length_coded(data: bytes, position: int) -> tuple[int, int]:
+    """A length-coded integer of an OK packet (never NULL there) and the position after it."""
+    first = data[position]
+    if first < NULL_COLUMN:
+        return first, position + 1
+    size = WIDE_LENGTHS[first]
+    return int.from_bytes(data[position + 1 : position + 1 + size], "little"), position + 1 + size
+
+
+def is_ok(data: bytes) -> bool:
+    return data[0] == OK and len(data) >= OK_MIN_LENGTH
+
+
 class Result(connections.MySQLResult):
+    def read(self) -> None:
+        """PyMySQL's; the OK packet that answers a write is read off its payload (no packet
+        object, no wrapper), a result set or a LOCAL INFILE request as PyMySQL reads them."""
+        connection = self.connection
+        try:
+            data = connection.read_payload()
+            if is_ok(data):
+                (
+                    self.affected_rows,
+                    self.insert_id,
+                    self.server_status,
+                    self.warning_count,
+                    (self.message),
+                ) = ok_packet(data)
+                self.has_next = self.server_status & SERVER_STATUS.SERVER_MORE_RESULTS_EXISTS
+                return
+            packet = connections.MysqlPacket(data, connection.encoding)
+            if packet.is_load_local_packet():
+                self._read_load_local_packet(packet)
+            else:
+                self._read_result_packet(packet)
+        finally:
+            self.connection = None
+
     def _get_descriptions(self) -> None:
         connection = self.connection
         read = connection.read_payload
@@ -144,6 +194,15 @@ class Result(connections.MySQLResult):
 class Connection(connections.Connection):
     """`pymysql.connect`'s connection, reading buffered results with `Result`."""
 
+    def escape(self, obj: Any, mapping: Any = None) -> str:
+        """PyMySQL's `escape`, a text parameter (most of them) quoted in one step: the same
+        `escape_string` table, or only the quotes doubled under NO_BACKSLASH_ESCAPES."""
+        if type(obj) is not str:
+            return super().escape(obj, mapping)
+        if self.server_status & NO_BACKSLASH_ESCAPES:
+            return "'" + obj.replace("'", "''") + "'"
+        return "'" + obj.translate(ESCAPES) + "'"
+
     def read_payload(self) -> bytes:
         """`_read_packet`'s payload without the packet object around it (the column definitions
         and rows of a result: one packet each), with its checks: the read timeout, a lost or
@@ -170,6 +229,9 @@ class Connection(connections.Connection):
         if parts:
             data = b"".join([*parts, data])
         if data and data[0] == ERROR:
+            result = self._result
+            if result is not None and result.unbuffered_active is True:
+                result.unbuffered_active = False
             connections.MysqlPacket(data, self.encoding).raise_for_error()
         return data
 
@@ -187,6 +249,13 @@ class Connection(connections.Connection):
             self._force_close()
             raise pymysql.err.OperationalError(CR.CR_SERVER_LOST, LOST)
         return data
+
+    def _read_ok_packet(self) -> None:
+        """PyMySQL's (COMMIT, ROLLBACK, autocommit, ping), off the payload."""
+        data = self.read_payload()
+        if not is_ok(data):
+            raise pymysql.err.OperationalError(CR.CR_COMMANDS_OUT_OF_SYNC, "Command Out of Sync")
+        self.server_status = ok_packet(data)[2]
 
     def _read_query_result(self, unbuffered: bool = False) -> int:
         if unbuffered:
