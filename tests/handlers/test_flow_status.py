@@ -91,6 +91,19 @@ def test_explicit_status_change_writes_one_audit_row_with_the_reason(
     assert json.loads(row["metadata"]) == {"via": act, "reason": "release 2.1"}
 
 
+def test_status_changes_without_a_body_record_no_reason_whatever_came_before(
+    make: Factory, call_act: Any
+) -> None:
+    _, flow, token = owned_flow(make, is_active=1)
+    call_act("flow_deactivate", "PUT", id=flow.id, token=token)
+    call_act("flow_activate", "PUT", id=flow.id, token=token, json={"reason": "fixed"})
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
+    call_act("flow_toggle_active", "PUT", id=flow.id, token=token, data=b"")
+    reasons = [json.loads(row["metadata"])["reason"] for row in make.audit_rows(flow.id)]
+    assert sorted(reasons, key=str) == sorted([None, "fixed", None, None], key=str)
+    assert make.flow_row(flow.id)["is_active"] == 1
+
+
 @pytest.mark.parametrize(
     ("flow_data", "problem"),
     [
@@ -455,6 +468,17 @@ def test_set_active_refuses_bad_bodies(
         assert response.json["message"] == field
     else:
         assert field in response.json["data"]["validation_errors"]
+    assert_nothing_changed(make, flows, 1)
+
+
+def test_set_active_refuses_a_missing_body_every_time(make: Factory, call_act: Any) -> None:
+    project, flows, token = project_flows(make, 1)
+    for _ in range(2):
+        response = call_act("flows_set_active", "POST", id=project.id, token=token)
+        assert response.status_code == 400
+        assert response.json["message"].endswith(
+            "Required field: Flow ids, Required field: Is active"
+        )
     assert_nothing_changed(make, flows, 1)
 
 
