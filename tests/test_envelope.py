@@ -1,9 +1,12 @@
 """Envelope keys, order, formats and legacy headers."""
 
 import re
+from datetime import UTC
 
 import pytest
+from flask import Response
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
 
 from backend.core import envelope
 
@@ -99,3 +102,15 @@ def test_generated_request_id_has_legacy_shape() -> None:
 
 def test_json_keeps_unicode_and_slashes_unescaped() -> None:
     assert envelope.dumps({"a": "é/ü"}) == '{"a":"é/ü"}'.encode()
+
+
+def test_an_envelope_goes_out_with_the_headers_werkzeug_would_send(client: FlaskClient) -> None:
+    """Envelopes skip Werkzeug's copy of their headers; the wire is the same as with it."""
+    answer = envelope.ok({"id": 1}, "Done", 200, request_id="req_1", tz=UTC)
+    answer.headers.extend([("X-Frame-Options", "DENY"), ("X-Request-ID", "req_1")])
+    environ = EnvironBuilder(path="/gassapi2/backend/").get_environ()
+    assert answer.get_wsgi_response(environ)[2] == Response.get_wsgi_response(answer, environ)[2]
+    answer.headers["Location"] = "/flows/ü"  # a header Werkzeug rewrites: its fix-ups apply
+    assert answer.get_wsgi_headers(environ)["Location"] == "/flows/%C3%BC"
+    response = client.get("/gassapi2/backend/?act=health")
+    assert response.headers["Content-Length"] == str(len(response.data))

@@ -201,4 +201,23 @@ def fail(
 
 
 def respond(body: dict[str, Any], status: int) -> Response:
-    return Response(dumps(body), status=status, content_type=JSON_TYPE)
+    return Answer(dumps(body), status=status, content_type=JSON_TYPE)
+
+
+REWRITTEN_HEADERS = frozenset({"location", "content-location"})
+
+
+class Answer(Response):
+    """An envelope's response. Werkzeug copies every response's headers before sending them
+    (validating each again) to fix what some responses need: a Location or Content-Location
+    made a URI, no length on 1xx, 204 or 304, a length added where none was set. None applies
+    to an envelope as the hooks leave it, so its headers go out as they are; anything else
+    still goes through Werkzeug's fix-ups."""
+
+    def get_wsgi_headers(self, environ: Any) -> Any:
+        status = self.status_code
+        names = {name.lower() for name, _ in self.headers.items()}
+        sized = status >= 200 and status not in (204, 304) and "content-length" in names
+        if sized and not names & REWRITTEN_HEADERS:
+            return self.headers
+        return super().get_wsgi_headers(environ)
