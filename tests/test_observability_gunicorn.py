@@ -74,6 +74,21 @@ def test_the_same_requests_read_the_same_count_on_every_scrape(gunicorn: Gateway
         assert count(scrape(gunicorn), 'act="livez",method="GET",status="200"') == 8
 
 
+def test_a_scrape_while_a_worker_starts_up_still_answers(
+    app: Flask, database_url: str, tmp_path: Path
+) -> None:
+    """A starting worker creates its metrics file before it sizes it; a scrape in between
+    reads the empty file (prometheus_client raised on it: 500)."""
+    served = {**SERVED, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    gateway = start_gateway(database_url, workers=2, extra_env=served)
+    try:
+        assert get(gateway, BASE + "livez")[0] == 200
+        (tmp_path / "counter_999999.db").touch()  # created, not yet sized
+        assert count(scrape(gateway), 'act="livez",method="GET",status="200"') == 1
+    finally:
+        gateway.stop()
+
+
 def test_serve_counts_over_its_workers_too(app: Flask, database_url: str) -> None:
     """`gassapi-gateway serve` makes the directory before gunicorn imports the gateway."""
     serve = (str(Path(sys.executable).parent / "gassapi-gateway"), "serve")

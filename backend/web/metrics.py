@@ -6,6 +6,7 @@ answers it, reads them all. Every label comes from a closed set: the registered 
 else is `unknown`), the HTTP methods (anything else is `other`) and the statuses the gateway
 answers; the probes are labelled `livez` and `readyz`."""
 
+import glob
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -140,12 +141,29 @@ class LeaseCollector(Collector):
         )
 
 
+class WorkerFiles(multiprocess.MultiProcessCollector):
+    """prometheus_client's collector of the workers' files, minus a file that a worker starting
+    up has created and not yet sized: it holds no value yet, and reading it raised (a scrape
+    during a worker's start answered 500)."""
+
+    def collect(self) -> Any:
+        files = [path for path in glob.glob(os.path.join(self._path, "*.db")) if sized(path)]
+        return self.merge(files, accumulate=True)
+
+
+def sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:  # a dead worker's live gauge, removed since the glob
+        return False
+
+
 def exposition(*collectors: Collector) -> tuple[bytes, str]:
     """Text format; with PROMETHEUS_MULTIPROC_DIR set, aggregated over every gunicorn worker.
     `collectors` are asked at scrape time, in this process only."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         aggregated = CollectorRegistry()
-        multiprocess.MultiProcessCollector(aggregated)
+        WorkerFiles(aggregated)
         body = generate_latest(aggregated)
     else:
         body = generate_latest(REGISTRY)
