@@ -145,6 +145,16 @@ def test_every_line_is_json_with_one_access_line_per_request(gunicorn: Gateway) 
     assert [line["act"] for line in access if line["status"] == 400] == ["unknown"]
 
 
+def test_gevent_workers_start_without_a_warning(gunicorn: Gateway) -> None:
+    """gevent warned at every worker's start about PyJWT's key-set client, which the gateway
+    never uses (gunicorn_conf.py): an operator's log starts clean."""
+    assert get(gunicorn, BASE + "livez")[0] == 200
+    gunicorn.stop()
+    lines = stream(gunicorn)
+    assert any("Using worker: gevent" in line.get("message", "") for line in lines)
+    assert [line for line in lines if line["level"] == "warning"] == []
+
+
 def test_gunicorns_own_access_log_cannot_double_the_access_line(
     app: Flask, database_url: str
 ) -> None:

@@ -4,6 +4,7 @@ import logging
 import multiprocessing
 import os
 import socket
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,17 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # warnings (gevent's monkey-patching ones) become records of the same stream.
 logconfig_dict = gunicorn_logconfig(loglevel)
 logging.captureWarnings(True)
+# A gevent worker patches ssl after the fork, and the master (importing this file imports the
+# gateway's modules) already has PyJWT, whose `jwt.jwks_client` holds the unpatched SSLContext:
+# gevent then warned at every worker's start. That module fetches JSON Web Key Sets over HTTPS,
+# which the gateway never does (HS256 with its own secrets), so exactly that warning is dropped;
+# one that names any other module still shows.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Monkey-patching ssl after ssl has already been imported .*"
+    r"Modules that had direct imports \(NOT patched\): \['jwt\.jwks_client \([^()]*\)'\]\. \Z",
+    category=RuntimeWarning,
+)
 
 
 class Logger(gunicorn.glogging.Logger):
