@@ -99,13 +99,9 @@ class Result(connections.MySQLResult):
         try:
             data = connection.read_payload()
             if is_ok(data):
-                (
-                    self.affected_rows,
-                    self.insert_id,
-                    self.server_status,
-                    self.warning_count,
-                    (self.message),
-                ) = ok_packet(data)
+                ok = ok_packet(data)
+                self.affected_rows, self.insert_id, self.server_status = ok[:3]
+                self.warning_count, self.message = ok[3:]
                 self.has_next = self.server_status & SERVER_STATUS.SERVER_MORE_RESULTS_EXISTS
                 return
             packet = connections.MysqlPacket(data, connection.encoding)
