@@ -8,7 +8,7 @@ from typing import Any
 
 import pymysql
 import pytest
-from pymysql.constants import CR
+from pymysql.constants import COMMAND, CR
 from sqlalchemy.engine import make_url
 
 from backend.db import direct, driver
@@ -186,7 +186,7 @@ def test_a_write_out_of_step_with_the_server_is_refused(mysql_url: str) -> None:
         with gateway.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchall()
-        gateway._execute_command(3, "SELECT 2")  # noqa: SLF001 - a result set, not an OK packet
+        gateway._execute_command(COMMAND.COM_QUERY, "SELECT 2")  # noqa: SLF001 - a result set
         with pytest.raises(pymysql.err.OperationalError) as refused:
             gateway._read_ok_packet()  # noqa: SLF001 - what COMMIT and ROLLBACK read
         assert refused.value.args[0] == CR.CR_COMMANDS_OUT_OF_SYNC

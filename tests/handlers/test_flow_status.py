@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,7 +101,7 @@ def test_status_changes_without_a_body_record_no_reason_whatever_came_before(
     call_act("flow_toggle_active", "PUT", id=flow.id, token=token)
     call_act("flow_toggle_active", "PUT", id=flow.id, token=token, data=b"")
     reasons = [json.loads(row["metadata"])["reason"] for row in make.audit_rows(flow.id)]
-    assert sorted(reasons, key=str) == sorted([None, "fixed", None, None], key=str)
+    assert Counter(reasons) == Counter({None: 3, "fixed": 1})
     assert make.flow_row(flow.id)["is_active"] == 1
 
 
