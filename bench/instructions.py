@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,14 @@ WARM_UP = 200
 CACHES = ("--cache-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64", "--LL=524288,8,64")
 # callgrind_control finds the worker by the user and host names valgrind saw.
 VGDB_NAMES = {"USER": "root", "LOGNAME": "root", "HOST": "127.0.0.1"}
+
+
+@dataclass(frozen=True)
+class Served:
+    """The workers' environment (bench database, fresh secrets) and a token they accept."""
+
+    env: dict[str, str]
+    token: str
 
 
 def summary(path: Path) -> dict[str, int]:
@@ -84,31 +93,29 @@ def control(env: dict[str, str], *args: str) -> None:
 
 
 def count(
-    app: str, scenario: Scenario, ids: list[str], requests: int, cache: bool
+    app: str, scenario: Scenario, ids: list[str], served: Served, requests: int, cache: bool
 ) -> dict[str, Any]:
-    url, seeded = seeded_bench()
-    env = gateway_env(url)
-    token = issue_access_token(env, seeded)[1]
     port = free_port()
     out = Path(tempfile.mkdtemp(prefix="gw-callgrind-"))
-    env.update(VGDB_NAMES, WEB_CONCURRENCY="1", GUNICORN_WORKER_CLASS="sync", PORT=str(port))
-    env.update(GUNICORN_CMD_ARGS="--timeout 600")
+    env = {**served.env, **VGDB_NAMES, "PORT": str(port), "GUNICORN_CMD_ARGS": "--timeout 600"}
+    env.update(WEB_CONCURRENCY="1", GUNICORN_WORKER_CLASS="sync")
     command = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--instr-atstart=no"]
     command += [*(CACHES if cache else ()), f"--callgrind-out-file={out}/worker.%p"]
     command += [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", APPS[app]]
     log = (out / "valgrind.log").open("wb")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        send = sender(port, scenario, ids, token)
+        send = sender(port, scenario, ids, served.token)
         wait_until_serving(port, server)
         send(WARM_UP)
         worker = worker_of(server.pid)
-        control({**os.environ, **VGDB_NAMES}, "-z", worker)
-        control({**os.environ, **VGDB_NAMES}, "-i", "on", worker)
+        controls = {**os.environ, **VGDB_NAMES}
+        control(controls, "-z", worker)
+        control(controls, "-i", "on", worker)
         send(requests)
-        control({**os.environ, **VGDB_NAMES}, "-d", "first", worker)
+        control(controls, "-d", "first", worker)
         send(2 * requests)
-        control({**os.environ, **VGDB_NAMES}, "-d", "second", worker)
+        control(controls, "-d", "second", worker)
     finally:
         stop_group(server, 30)
         log.close()
@@ -150,13 +157,15 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install -y valgrind)")
-    seeded = seeded_bench()[1]
+    url, seeded = seeded_bench()
     files, ids = write_inputs(seeded)
+    env = gateway_env(url)
+    served = Served(env, issue_access_token(env, seeded)[1])
     by_name = {scenario.name: scenario for scenario in scenarios(ids)}
     for name in args.scenarios:
         scenario = by_name[name]
         id_list = files[scenario.ids].read_text().split() if scenario.ids else []
-        found = count(args.app, scenario, id_list, args.requests, args.cache)
+        found = count(args.app, scenario, id_list, served, args.requests, args.cache)
         events = "  ".join(f"{k} {v / 1000:,.1f}k" for k, v in found["per_request"].items())
         print(f"{args.app} {name}: {events}  (first dump Ir {found['first_dump_ir'] / 1000:,.0f}k)")
         sys.stdout.flush()
