@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from backend import create_app
 from backend.db import db, spare
 from backend.db.engine import engine_options
-from backend.models import McpClientToken
+from backend.models import McpClientToken, additive
 from config import load_config
 from tests import conftest
 
@@ -52,6 +52,7 @@ def gateway(url: str, **extra: Any) -> Iterator[Flask]:
     application = create_app(conftest.gateway_config(url, **extra))
     with application.app_context():
         db.create_all()
+        additive.settle()  # as a start on a database init-db made: no table check left to do
     try:
         yield application
     finally:
@@ -148,6 +149,39 @@ def test_a_kept_connection_goes_back_to_the_pool_after_keep_seconds(
             assert client.get(HEALTH).status_code == 200
             assert client.get(HEALTH).status_code == 200
         assert pool.checkedout() == 0 and len(seen) == 1  # each request returned its own
+
+
+def server_has_connection(url: str, connection_id: int) -> bool:
+    parsed = make_url(url)
+    watcher = pymysql.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 3306,
+        user=parsed.username or "root",
+        password=parsed.password or "",
+    )
+    with watcher, watcher.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE id = %s", (connection_id,)
+        )
+        return cursor.fetchone()[0] == 1
+
+
+def test_disposing_the_engine_closes_the_kept_connection_on_the_server(mysql_url: str) -> None:
+    with gateway(mysql_url) as application:
+        kept: list[int] = []
+        with application.app_context():
+            event.listen(
+                db.engine.pool, "checkout", lambda dbapi, *_: kept.append(dbapi.thread_id())
+            )
+        assert application.test_client().get(HEALTH).status_code == 200
+        [own] = kept
+        assert server_has_connection(mysql_url, own)
+        with application.app_context():
+            db.engine.dispose()
+        deadline = time.monotonic() + 5
+        while server_has_connection(mysql_url, own) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not server_has_connection(mysql_url, own)
 
 
 def test_a_busy_connection_is_neither_pinged_nor_rolled_back_after_its_commit(

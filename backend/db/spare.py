@@ -11,14 +11,15 @@ Kept only where `backend.db.pooling` manages the pool (MySQL/MariaDB, pings afte
 and under its rules: a spare idle for longer than the ping threshold is pinged before it is used
 (one that fails is discarded, the request checks out another), and it goes back to the pool
 `KEEP_SECONDS` after it left it, so the pool's recycling still applies. The pool gauges count it
-as idle (`pooling.spare_moved`).
+as idle (`pooling.spare_moved`). `Engine.dispose()` closes it with the pool's connections.
 """
 
 import logging
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.db import pooling
@@ -26,11 +27,12 @@ from backend.db import pooling
 KEEP_SECONDS = 60.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Spare:
     engine: Engine
     connection: Connection
     released: float  # when its last request ended (monotonic)
+    pid: int = field(default_factory=os.getpid)
 
 
 _slot: list[Spare] = []  # one; briefly two when two threads keep theirs at the same moment
@@ -104,3 +106,19 @@ def give_back(connection: Connection) -> None:
         connection.close()
     except SQLAlchemyError:
         logging.getLogger(__name__).warning("closing the request's connection failed; discarded")
+
+
+@event.listens_for(Engine, "engine_disposed")
+def _disposed(engine: Engine) -> None:
+    """A disposed engine's spare is closed like its pool's idle connections. One inherited from
+    a parent process is only forgotten (`dispose(close=False)` after a fork): its socket is the
+    parent's."""
+    for spare in [spare for spare in list(_slot) if spare.engine is engine]:
+        try:
+            _slot.remove(spare)
+        except ValueError:  # a request took it meanwhile
+            continue
+        pooling.spare_moved(engine, 1)
+        if spare.pid == os.getpid():
+            spare.connection.invalidate()
+            give_back(spare.connection)
