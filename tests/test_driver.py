@@ -4,6 +4,7 @@ result, and a decoder swapped between two runs of one statement still applies.""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pymysql
@@ -190,3 +191,40 @@ def test_a_write_out_of_step_with_the_server_is_refused(mysql_url: str) -> None:
         with pytest.raises(pymysql.err.OperationalError) as refused:
             gateway._read_ok_packet()  # noqa: SLF001 - what COMMIT and ROLLBACK read
         assert refused.value.args[0] == CR.CR_COMMANDS_OUT_OF_SYNC
+
+
+PARAMETERS = {
+    **{f"t{number}": text for number, text in enumerate(AWKWARD_TEXT)},
+    **{"none": None, "int": -7, "float": 2.5, "yes": True, "raw": b"\x00\xffraw"},
+    "at": datetime(2025, 1, 31, 23, 59, 59, 250000),
+}
+NAMED = "SELECT " + ", ".join(f"%({name})s" for name in PARAMETERS) + ", '100%%'"
+
+
+def sent_and_answered(connection: Any, run: Any) -> tuple[list[bytes], Any]:
+    sent: list[bytes] = []
+    original = connection._execute_command  # noqa: SLF001
+
+    def recorded(command: int, sql: Any) -> Any:
+        sent.append(sql)
+        return original(command, sql)
+
+    connection._execute_command = recorded  # noqa: SLF001
+    try:
+        return sent, run()
+    finally:
+        del connection._execute_command  # noqa: SLF001 - the class's own again
+
+
+def test_a_statement_run_without_a_cursor_sends_and_answers_what_a_cursor_does(
+    mysql_url: str,
+) -> None:
+    with connected(mysql_url, driver.connect) as gateway:
+        with gateway.cursor() as cursor:
+            expected = sent_and_answered(
+                gateway, lambda: (cursor.execute(NAMED, PARAMETERS), cursor.fetchall())
+            )
+        result = sent_and_answered(gateway, lambda: gateway.run(NAMED, PARAMETERS))
+        sent, answered = result[0], (result[1].affected_rows, result[1].rows)
+    assert (sent, answered) == expected
+    assert answered[1][0][-1] == "100%"

@@ -1,15 +1,16 @@
-"""Hot statements on the request's own DBAPI cursor: the same SQL, the same transaction, no Result.
+"""Hot statements on the request's own DBAPI connection: the same SQL, the same transaction.
 
 `Session.execute` of a prebuilt Core statement still costs more Python than PyMySQL's own work
 for a one-row read (the compiled-cache lookup, the execution context, the Result and its rows).
-`rows` runs a statement, compiled once per dialect, on the cursor of the request's connection
-(`backend.db.request_connection`), so it stays inside the request's one transaction: begun when
-the connection is first used (a read-only act runs in autocommit instead, with no SQLAlchemy
-transaction: `backend.db.transactions`), committed or rolled back by the dispatcher, a deadlock
-re-running the handler. What SQLAlchemy adds around a statement is kept where it means
-something: a write or a lock in a read-only act begins the transaction and leaves autocommit
-first (`transactions.leave_autocommit`), and a driver error goes through SQLAlchemy's own
-handling (the same `OperationalError` for the retry and the 503, a dead connection invalidated).
+`rows` runs a statement, compiled once per dialect, on the request's DBAPI connection without a
+cursor (`backend.db.driver.Connection.run`), so it stays inside the request's one transaction
+(`backend.db.request_connection`): begun when the connection is first used (a read-only act runs
+in autocommit instead, with no SQLAlchemy transaction: `backend.db.transactions`), committed or
+rolled back by the dispatcher, a deadlock re-running the handler. What SQLAlchemy adds around
+a statement is kept where it means something: a write or a lock in a read-only act begins the
+transaction and leaves autocommit first (`transactions.leave_autocommit`), and a driver error
+goes through SQLAlchemy's own handling (the same `OperationalError` for the retry and the 503,
+a dead connection invalidated).
 
 Other dialects (SQLite in the tests) run the same statement through the Session; both give plain
 tuples in the statement's column order.
@@ -95,19 +96,17 @@ def _run(
     if leaving and connection.get_transaction() is None:
         connection.begin()  # a read-only act's first write or lock (`request_connection.current`)
     decoders = dbapi_connection.decoders
-    cursor = dbapi_connection.cursor()
     try:
         if leaving:  # one transaction from here on (`transactions.leave_autocommit`)
             dbapi_connection.autocommit(False)
-        if statement.text_datetimes:  # read whole inside `execute`: the swap ends with it
+        if statement.text_datetimes:  # read whole inside `run`: the swap ends with it
             dbapi_connection.decoders = {**decoders, **TEXT_DATETIMES}
-        count = cursor.execute(sql, values)
-        return cursor.fetchall() if fetch else count
+        result = dbapi_connection.run(sql, values)
+        return (result.rows or ()) if fetch else result.affected_rows
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it
-        connection._handle_dbapi_exception(exc, sql, values, cursor, None)  # noqa: SLF001
+        connection._handle_dbapi_exception(exc, sql, values, None, None)  # noqa: SLF001
     finally:
         dbapi_connection.decoders = decoders
-        cursor.close()
 
 
 def first(statement: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ import with `cryptography` installed makes it, for every later connection of the
 
 import importlib
 import struct
+from collections.abc import Mapping
 from typing import Any
 
 import pymysql
@@ -198,6 +199,13 @@ class Connection(connections.Connection):
         if self.server_status & NO_BACKSLASH_ESCAPES:
             return "'" + obj.replace("'", "''") + "'"
         return "'" + obj.translate(ESCAPES) + "'"
+
+    def run(self, sql: str, args: Mapping[str, Any]) -> Result:
+        """`cursor.execute(sql, args)` (named parameters) and its buffered result, without the
+        cursor: the same escaping, the same SQL text sent, the same `Result`."""
+        escape = self.escape
+        self.query(sql % {key: escape(value) for key, value in args.items()})
+        return self._result  # type: ignore[return-value]
 
     def read_payload(self) -> bytes:
         """`_read_packet`'s payload without the packet object around it (the column definitions
