@@ -4,7 +4,7 @@ result, and a decoder swapped between two runs of one statement still applies.""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pymysql
@@ -197,6 +197,9 @@ PARAMETERS = {
     **{f"t{number}": text for number, text in enumerate(AWKWARD_TEXT)},
     **{"none": None, "int": -7, "float": 2.5, "yes": True, "raw": b"\x00\xffraw"},
     "at": datetime(2025, 1, 31, 23, 59, 59, 250000),
+    "whole": datetime(2025, 1, 31, 23, 59, 59),
+    "early": datetime(999, 1, 2, 3, 4, 5),
+    "aware": datetime(2025, 1, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=7))),
 }
 NAMED = "SELECT " + ", ".join(f"%({name})s" for name in PARAMETERS) + ", '100%%'"
 
@@ -216,15 +219,14 @@ def sent_and_answered(connection: Any, run: Any) -> tuple[list[bytes], Any]:
         del connection._execute_command  # noqa: SLF001 - the class's own again
 
 
-def test_a_statement_run_without_a_cursor_sends_and_answers_what_a_cursor_does(
+def test_a_statement_run_without_a_cursor_sends_and_answers_what_pymysql_does(
     mysql_url: str,
 ) -> None:
+    with connected(mysql_url, pymysql.connect) as plain, plain.cursor() as cursor:
+        expected = sent_and_answered(
+            plain, lambda: (cursor.execute(NAMED, PARAMETERS), cursor.fetchall())
+        )
     with connected(mysql_url, driver.connect) as gateway:
-        with gateway.cursor() as cursor:
-            expected = sent_and_answered(
-                gateway, lambda: (cursor.execute(NAMED, PARAMETERS), cursor.fetchall())
-            )
-        result = sent_and_answered(gateway, lambda: gateway.run(NAMED, PARAMETERS))
-        sent, answered = result[0], (result[1].affected_rows, result[1].rows)
-    assert (sent, answered) == expected
-    assert answered[1][0][-1] == "100%"
+        sent, result = sent_and_answered(gateway, lambda: gateway.run(NAMED, PARAMETERS))
+    assert (sent, (result.affected_rows, result.rows)) == expected
+    assert result.rows[0][-1] == "100%"

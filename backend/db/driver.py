@@ -20,6 +20,7 @@ import with `cryptography` installed makes it, for every later connection of the
 import importlib
 import struct
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import pymysql
@@ -193,12 +194,21 @@ class Connection(connections.Connection):
 
     def escape(self, obj: Any, mapping: Any = None) -> str:
         """PyMySQL's `escape`, a text parameter (most of them) quoted in one step: the same
-        `escape_string` table, or only the quotes doubled under NO_BACKSLASH_ESCAPES."""
-        if type(obj) is not str:
+        `escape_string` table, or only the quotes doubled under NO_BACKSLASH_ESCAPES; a naive
+        `datetime` as its ISO text (the same text as `escape_datetime`'s)."""
+        kind = type(obj)
+        if kind is datetime and obj.tzinfo is None and self.default_encoder(kind, mapping):
+            return f"'{obj.isoformat(' ')}'"  # `escape_datetime`'s text, without `str.format`
+        if kind is not str:
             return super().escape(obj, mapping)
         if self.server_status & NO_BACKSLASH_ESCAPES:
             return "'" + obj.replace("'", "''") + "'"
         return "'" + obj.translate(ESCAPES) + "'"
+
+    def default_encoder(self, kind: type, mapping: Any) -> bool:
+        """Whether values of `kind` are escaped by PyMySQL's own encoder for that type."""
+        encoders = self.encoders if mapping is None else mapping
+        return encoders.get(kind) is converters.encoders.get(kind)
 
     def run(self, sql: str, args: Mapping[str, Any]) -> Result:
         """`cursor.execute(sql, args)` (named parameters) and its buffered result, without the
