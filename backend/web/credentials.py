@@ -14,21 +14,25 @@ def header_token(req: Request) -> str | None:
     return bearer_token(header)
 
 
-def request_token(req: Request, policy: AuthPolicy) -> str | None:
+def request_token(req: Request, policy: AuthPolicy) -> tuple[str | None, bool]:
+    """The token, and whether it came in the Authorization header."""
     token = header_token(req)
     if token or not policy.query_token:
-        return token
+        return token, token is not None
     token = req.args.get("token") or form_fields(req).get("token")
-    return token or None
+    return token or None, False
 
 
-def caller_for(req: Request, policy: AuthPolicy | None) -> tuple[Any, str | None]:
+def caller_for(req: Request, policy: AuthPolicy | None) -> tuple[Any, str | None, bool]:
+    """Who the request's token names (None without a policy, or an optional one failing), the
+    token, and whether it came in the Authorization header."""
     if policy is None:
-        return None, bearer_token(req.headers.get("Authorization"))
-    token = request_token(req, policy)
+        token = bearer_token(req.headers.get("Authorization"))
+        return None, token, token is not None
+    token, in_header = request_token(req, policy)
     try:
-        return authenticate(token, policy), token
+        return authenticate(token, policy), token, in_header
     except AuthFailure as failure:
         if policy.optional:
-            return None, token
+            return None, token, in_header
         raise policy.error(failure.reason) from None

@@ -12,7 +12,7 @@ from backend.core.registry import FALSY_IDS, METHODS, Action, Script, registry
 from backend.db.transactions import reads_only
 from backend.runner import run
 from backend.web.body import body_loader, form_fields, script_body
-from backend.web.credentials import caller_for, header_token
+from backend.web.credentials import caller_for
 from backend.web.hooks import RequestInfo, current_request, request_info
 
 
@@ -107,7 +107,7 @@ def client_of(req: Request) -> Client:
 
 
 def build_call(req: Request, action: Action, args: dict[str, str], info: RequestInfo) -> Call:
-    user, token = caller_for(req, action.auth)
+    user, token, in_header = caller_for(req, action.auth)
     info.user_id = user.user_id if user else None
     return Call(
         body_loader(req, action),
@@ -116,5 +116,5 @@ def build_call(req: Request, action: Action, args: dict[str, str], info: Request
         query=req.args.to_dict(),
         client=client_of(req),
         token=token,
-        token_in_header=token is not None and token == header_token(req),
+        token_in_header=in_header,
     )
