@@ -58,6 +58,26 @@ def test_remembered_definitions_answer_what_pymysql_answers(mysql_url: str) -> N
         assert answer(another) == expected  # remembered by another connection
 
 
+# 500 rows from 0 bytes to over the 8 KiB read buffer, NULLs among them: rows cut by the end of
+# the buffer, rows larger than it, and the packets after the result still in step.
+MANY_ROWS = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+SELECT i, REPEAT('x', i * 37 % 9000) AS text, IF(i % 7 = 0, NULL, i) AS maybe FROM n
+"""
+
+
+def test_many_rows_read_from_the_buffer_answer_what_pymysql_answers(mysql_url: str) -> None:
+    answers = []
+    for connect in (pymysql.connect, driver.connect):
+        with connected(mysql_url, connect) as connection, connection.cursor() as cursor:
+            cursor.execute(MANY_ROWS)
+            answers.append((cursor.fetchall(), cursor.rowcount))
+            cursor.execute("SELECT 1")  # the connection is still in step after the result
+            answers.append(cursor.fetchall())
+    assert answers[:2] == answers[2:]
+    assert len(answers[0][0]) == 500
+
+
 def test_a_decoder_swapped_between_two_runs_of_one_statement_applies(mysql_url: str) -> None:
     with connected(mysql_url, driver.connect) as gateway:
         parsed = answer(gateway)[1][0]
@@ -107,10 +127,17 @@ class BrokenReader:
         self.inner, self.reads = inner, 0
 
     def read(self, count: int) -> bytes:
+        self.step()
+        return self.inner.read(count)
+
+    def peek(self, count: int) -> bytes:
+        self.step()
+        return b""  # nothing buffered: the driver reads the packet on its own
+
+    def step(self) -> None:
         self.reads += 1
         if self.reads > 2:
             raise ConnectionResetError(104, "Connection reset by peer")
-        return self.inner.read(count)
 
     def close(self) -> None:
         self.inner.close()

@@ -6,8 +6,9 @@ for every statement: for the flow detail (18 columns) that was ~14 % of the requ
 A worker runs the same few statements again and again, and the server sends the same bytes
 for the same columns, so the parsed definitions are kept by those bytes. What depends on the
 connection at the time of the statement (its decoders: `backend.db.direct` swaps them for
-DATETIME text) is still looked up per result. The same class reads each row's values off the
-packet's bytes in one loop. Everything else is PyMySQL's own code; the class that reads a
+DATETIME text) is still looked up per result. The definitions already received are taken from
+the read buffer in one step, and the same class reads each row's values off the packet's bytes
+in one loop. Everything else is PyMySQL's own code; the class that reads a
 result is the one place that differs.
 
 PyMySQL was imported without `cryptography` (backend/core/lazy_crypto.py): an account on
@@ -36,6 +37,7 @@ BINARY_CHARSET = 63
 ERROR, EOF, EOF_MAX_LENGTH = 0xFF, 0xFE, 9  # a packet's first byte; an EOF packet is short
 OK, OK_MIN_LENGTH = 0x00, 7  # an OK packet: its first byte and its least length
 OK_TAIL = struct.Struct("<HH")  # server status, warning count
+HEADER_SIZE = 4  # a packet's length (3 bytes) and sequence number
 ESCAPES = converters._escape_table  # noqa: SLF001 - `escape_string`'s own table
 NO_BACKSLASH_ESCAPES = SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
 LOST = "Lost connection to MySQL server during query"
@@ -117,7 +119,9 @@ class Result(connections.MySQLResult):
     def _get_descriptions(self) -> None:
         connection = self.connection
         read = connection.read_payload
-        packets = [read() for _ in range(self.field_count)]
+        packets: list[bytes] = []
+        while len(packets) < self.field_count:
+            packets += connection.read_buffered(self.field_count - len(packets)) or [read()]
         key = (connection.use_unicode, connection.encoding, *packets)
         found = _kept.get(key)
         if found is None:
@@ -221,9 +225,7 @@ class Connection(connections.Connection):
         """`_read_packet`'s payload without the packet object around it (the column definitions
         and rows of a result: one packet each), with its checks: the read timeout, a lost or
         short read, the sequence number, an error packet raised as PyMySQL raises it."""
-        if self._current_timeout != self._read_timeout:
-            self._sock.settimeout(self._read_timeout)
-            self._current_timeout = self._read_timeout
+        self.set_read_timeout()
         parts = []
         while True:
             header = self.read_exactly(4)
@@ -248,6 +250,43 @@ class Connection(connections.Connection):
                 result.unbuffered_active = False
             connections.MysqlPacket(data, self.encoding).raise_for_error()
         return data
+
+    def read_buffered(self, limit: int) -> list[bytes]:
+        """Up to `limit` packets' payloads, of the packets already received whole (one read of
+        the socket when nothing is buffered yet), each checked as `read_payload` checks it.
+        Stops before a packet `read_payload` must read: one not yet whole, a 16 MiB part, an
+        out-of-step sequence number, an error or EOF packet (so never past a result's end)."""
+        self.set_read_timeout()
+        try:
+            buffered = self._rfile.peek(HEADER_SIZE)
+        except OSError as exc:
+            self._force_close()
+            raise pymysql.err.OperationalError(CR.CR_SERVER_LOST, f"{LOST} ({exc})") from exc
+        payloads = []
+        position, end, sequence = 0, len(buffered), self._next_seq_id
+        while len(payloads) < limit and position + HEADER_SIZE <= end:
+            length = buffered[position] | buffered[position + 1] << 8 | buffered[position + 2] << 16
+            start = position + HEADER_SIZE
+            if (
+                buffered[position + 3] != sequence
+                or length >= connections.MAX_PACKET_LEN
+                or start + length > end
+                or length == 0
+                or buffered[start] == ERROR
+                or (buffered[start] == EOF and length < EOF_MAX_LENGTH)
+            ):
+                break
+            payloads.append(buffered[start : start + length])
+            position, sequence = start + length, (sequence + 1) % 256
+        if position:
+            self._rfile.read(position)  # out of the buffer: no system call
+            self._next_seq_id = sequence
+        return payloads
+
+    def set_read_timeout(self) -> None:
+        if self._current_timeout != self._read_timeout:
+            self._sock.settimeout(self._read_timeout)
+            self._current_timeout = self._read_timeout
 
     def read_exactly(self, count: int) -> bytes:
         """PyMySQL's `_read_bytes`: a failed or short read closes the connection and raises."""
