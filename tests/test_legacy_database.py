@@ -205,6 +205,15 @@ def test_workers_starting_at_once_on_a_legacy_database_all_start(
     assert EXECUTIONS in tables and indexes >= EXECUTION_INDEXES
 
 
+def test_a_start_on_an_empty_database_creates_nothing_and_leaves_the_tables_to_init_db(
+    blank_url: str, start: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    start()
+    assert schema(blank_url)[0] == set()
+    assert additive.EMPTY in caplog.text
+    assert "run init-db" not in caplog.text and "created the gateway's missing" not in caplog.text
+
+
 def test_legacy_migrations_run_behind_a_running_gateway_heal_on_the_clients_retry(
     blank_url: str, start: Callable[..., Flask]
 ) -> None:

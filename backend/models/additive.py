@@ -27,6 +27,7 @@ MISSING = "gassapi.missing_tables"  # app.extensions: the missing names, None un
 NO_SUCH_TABLE = 1146  # MySQL/MariaDB ER_NO_SUCH_TABLE; SQLite says "no such table"
 CREATED_NOW = "Service temporarily unavailable: table {} has just been created, please retry"
 STILL_MISSING = "Service unavailable: table {} is missing; run init-db"
+EMPTY = "the database has no tables yet: init-db creates them (until then acts answer 503)"
 
 
 def parents(table: Table) -> set[str]:
@@ -35,6 +36,11 @@ def parents(table: Table) -> set[str]:
 
 def index_names(engine: Engine, table: Table) -> set[str]:
     return {index["name"] for index in inspect(engine).get_indexes(table.name)}
+
+
+def legacy_tables_present(engine: Engine) -> bool:
+    additive = {table.name for table in ADDITIVE_TABLES}
+    return any(name not in additive for name in inspect(engine).get_table_names())
 
 
 def missing_tables(bind: Engine | Connection) -> list[str]:
@@ -93,7 +99,16 @@ def settle() -> list[str] | None:
 
 
 def ensure() -> None:
-    """At start-up, in the app context."""
+    """At start-up, in the app context. An empty database (no legacy table either) is left to
+    `init-db`, which creates every table: nothing is created here, and only that is said."""
+    try:
+        empty = not legacy_tables_present(db.engine)
+    except DBAPIError:
+        empty = False  # `settle` says the database cannot be asked
+    if empty:
+        current_app.logger.warning(EMPTY)
+        current_app.extensions[MISSING] = None
+        return
     missing = settle()
     if missing:
         names = ", ".join(missing)
