@@ -62,15 +62,19 @@ def gateway(url: str, **extra: Any) -> Iterator[Flask]:
             db.engine.dispose()
 
 
-def kill(url: str, connection_id: int) -> None:
+def server_connection(url: str) -> Any:
+    """A plain PyMySQL connection to `url`'s server, outside the gateway's pool."""
     parsed = make_url(url)
-    killer = pymysql.connect(
+    return pymysql.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 3306,
         user=parsed.username or "root",
         password=parsed.password or "",
     )
-    with killer, killer.cursor() as cursor:
+
+
+def kill(url: str, connection_id: int) -> None:
+    with server_connection(url) as killer, killer.cursor() as cursor:
         cursor.execute(f"KILL CONNECTION {int(connection_id)}")
 
 
@@ -152,14 +156,7 @@ def test_a_kept_connection_goes_back_to_the_pool_after_keep_seconds(
 
 
 def server_has_connection(url: str, connection_id: int) -> bool:
-    parsed = make_url(url)
-    watcher = pymysql.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 3306,
-        user=parsed.username or "root",
-        password=parsed.password or "",
-    )
-    with watcher, watcher.cursor() as cursor:
+    with server_connection(url) as watcher, watcher.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) FROM information_schema.processlist WHERE id = %s", (connection_id,)
         )
