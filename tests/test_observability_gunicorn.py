@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from backend.models.accounts import LOGIN_THROTTLE
 from stress.common import Gateway, call, start_gateway
 from tests.conftest import shared_database_url
 from tests.factories import BASE
@@ -181,20 +182,31 @@ def test_client_address_behind_the_trusted_proxy(app: Flask, database_url: str) 
 
 @pytest.fixture
 def bare_database(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A database without the legacy tables (the gateway creates only its own): any act that
-    reads users fails with an error the gateway does not expect."""
+    """A database with only the gateway's login throttle table, none of the legacy ones: `login`
+    gets past the throttle and fails reading users with an error the gateway does not expect."""
     if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'bare.sqlite'}"
+        url = f"sqlite:///{tmp_path / 'bare.sqlite'}"
+        with_throttle_only(url)
+        yield url
         return
     url = make_url(database_url).set(database="t_obs_bare")
     server = create_engine(make_url(database_url).set(database=""))
     with server.begin() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS t_obs_bare"))
         conn.execute(text("CREATE DATABASE t_obs_bare CHARACTER SET utf8mb4"))
+    with_throttle_only(url.render_as_string(hide_password=False))
     yield url.render_as_string(hide_password=False)
     with server.begin() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS t_obs_bare"))
     server.dispose()
+
+
+def with_throttle_only(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        LOGIN_THROTTLE.create(engine)
+    finally:
+        engine.dispose()
 
 
 def test_an_application_error_is_one_json_line_with_its_traceback(bare_database: str) -> None:
