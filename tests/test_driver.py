@@ -120,11 +120,25 @@ def test_a_connection_lost_inside_a_result_closes_it_as_pymysql_does(mysql_url: 
         assert lost.value.args[0] == CR.CR_SERVER_LOST and gateway._sock is None  # noqa: SLF001
 
 
-class BrokenReader:
-    """The first packet reads, then the socket is gone (a server killed mid-result)."""
+class Interrupted(BaseException):
+    """What a worker's timeout (gevent's `Timeout`, gunicorn's abort) raises inside a read."""
 
-    def __init__(self, inner: Any) -> None:
+
+def test_a_read_interrupted_inside_a_result_closes_the_connection(mysql_url: str) -> None:
+    with connected(mysql_url, driver.connect) as gateway:
+        gateway._rfile = BrokenReader(gateway._rfile, Interrupted())  # noqa: SLF001
+        with gateway.cursor() as cursor, pytest.raises(Interrupted):
+            cursor.execute(STATEMENT)
+        assert gateway._sock is None  # noqa: SLF001 - never reused half-read
+
+
+class BrokenReader:
+    """The first packet reads, then the socket is gone (a server killed mid-result), or the
+    third read raises `error`."""
+
+    def __init__(self, inner: Any, error: BaseException | None = None) -> None:
         self.inner, self.reads = inner, 0
+        self.error = error or ConnectionResetError(104, "Connection reset by peer")
 
     def read(self, count: int) -> bytes:
         self.step()
@@ -137,7 +151,7 @@ class BrokenReader:
     def step(self) -> None:
         self.reads += 1
         if self.reads > 2:
-            raise ConnectionResetError(104, "Connection reset by peer")
+            raise self.error
 
     def close(self) -> None:
         self.inner.close()

@@ -8,8 +8,8 @@ for the same columns, so the parsed definitions are kept by those bytes. What de
 connection at the time of the statement (its decoders: `backend.db.direct` swaps them for
 DATETIME text) is still looked up per result. The definitions already received are taken from
 the read buffer in one step, and the same class reads each row's values off the packet's bytes
-in one loop. Everything else is PyMySQL's own code; the class that reads a
-result is the one place that differs.
+in one loop. Everything else is PyMySQL's own code; the class that reads a result is the one
+place that differs.
 
 PyMySQL was imported without `cryptography` (backend/core/lazy_crypto.py): an account on
 sha256_password or caching_sha2_password (MySQL 8's default) reached without TLS then fails its
@@ -228,7 +228,7 @@ class Connection(connections.Connection):
         self.set_read_timeout()
         parts = []
         while True:
-            header = self.read_exactly(4)
+            header = self.read_exactly(HEADER_SIZE)
             length = header[0] | header[1] << 8 | header[2] << 16
             if header[3] != self._next_seq_id:
                 self._force_close()
@@ -259,9 +259,8 @@ class Connection(connections.Connection):
         self.set_read_timeout()
         try:
             buffered = self._rfile.peek(HEADER_SIZE)
-        except OSError as exc:
-            self._force_close()
-            raise pymysql.err.OperationalError(CR.CR_SERVER_LOST, f"{LOST} ({exc})") from exc
+        except BaseException as exc:
+            raise self.read_failed(exc)  # noqa: B904 - `read_failed` sets the cause
         payloads = []
         position, end, sequence = 0, len(buffered), self._next_seq_id
         while len(payloads) < limit and position + HEADER_SIZE <= end:
@@ -292,16 +291,22 @@ class Connection(connections.Connection):
         """PyMySQL's `_read_bytes`: a failed or short read closes the connection and raises."""
         try:
             data = self._rfile.read(count)
-        except OSError as exc:
-            self._force_close()
-            raise pymysql.err.OperationalError(CR.CR_SERVER_LOST, f"{LOST} ({exc})") from exc
-        except BaseException:
-            self._force_close()
-            raise
+        except BaseException as exc:
+            raise self.read_failed(exc)  # noqa: B904 - `read_failed` sets the cause
         if len(data) < count:
             self._force_close()
             raise pymysql.err.OperationalError(CR.CR_SERVER_LOST, LOST)
         return data
+
+    def read_failed(self, exc: BaseException) -> BaseException:
+        """After a read that raised: the connection closed, and what to raise, PyMySQL's lost
+        connection for a socket error (caused by it), else the exception itself."""
+        self._force_close()
+        if not isinstance(exc, OSError):
+            return exc
+        lost = pymysql.err.OperationalError(CR.CR_SERVER_LOST, f"{LOST} ({exc})")
+        lost.__cause__ = exc
+        return lost
 
     def _read_ok_packet(self) -> None:
         """PyMySQL's (COMMIT, ROLLBACK, autocommit, ping), off the payload."""
