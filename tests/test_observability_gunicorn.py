@@ -189,13 +189,13 @@ def bare_database(database_url: str, tmp_path: Path) -> Iterator[str]:
         with_throttle_only(url)
         yield url
         return
-    url = make_url(database_url).set(database="t_obs_bare")
+    url = make_url(database_url).set(database="t_obs_bare").render_as_string(hide_password=False)
     server = create_engine(make_url(database_url).set(database=""))
     with server.begin() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS t_obs_bare"))
         conn.execute(text("CREATE DATABASE t_obs_bare CHARACTER SET utf8mb4"))
-    with_throttle_only(url.render_as_string(hide_password=False))
-    yield url.render_as_string(hide_password=False)
+    with_throttle_only(url)
+    yield url
     with server.begin() as conn:
         conn.execute(text("DROP DATABASE IF EXISTS t_obs_bare"))
     server.dispose()
