@@ -81,8 +81,16 @@ def execute(statement: Statement, params: Mapping[str, Any]) -> int:
     return _run(statement, params, fetch=False)  # type: ignore[return-value]
 
 
+def execute_later(statement: Statement, params: Mapping[str, Any]) -> None:
+    """A write whose result the caller does not read, in the request's transaction: on MariaDB
+    sent with the other deferred writes before the connection's next statement or the COMMIT,
+    one round trip for all of them (`driver.Connection.run_later`); its error is raised there,
+    so the transaction never commits without it. Elsewhere it runs at once."""
+    _run(statement, params, fetch=False, later=True)
+
+
 def _run(
-    statement: Statement, params: Mapping[str, Any], *, fetch: bool
+    statement: Statement, params: Mapping[str, Any], *, fetch: bool, later: bool = False
 ) -> Sequence[tuple[Any, ...]] | int:
     dialect = db.engine.dialect
     if dialect.driver != "pymysql":
@@ -101,6 +109,9 @@ def _run(
             dbapi_connection.autocommit(False)
         if statement.text_datetimes:  # read whole inside `run`: the swap ends with it
             dbapi_connection.decoders = {**decoders, **TEXT_DATETIMES}
+        if later:
+            dbapi_connection.run_later(sql, values)
+            return 0
         result = dbapi_connection.run(sql, values)
         return (result.rows or ()) if fetch else result.affected_rows
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it

@@ -26,7 +26,7 @@ from typing import Any
 
 import pymysql
 from pymysql import connections, converters
-from pymysql.constants import CR, FIELD_TYPE, SERVER_STATUS
+from pymysql.constants import COMMAND, CR, FIELD_TYPE, SERVER_STATUS
 from sqlalchemy import Engine, event
 
 DEFINITIONS_KEPT = 1024
@@ -194,7 +194,13 @@ class Result(connections.MySQLResult):
 
 
 class Connection(connections.Connection):
-    """`pymysql.connect`'s connection, reading buffered results with `Result`."""
+    """`pymysql.connect`'s connection, reading buffered results with `Result`, and writes whose
+    answer nobody reads sent together (`run_later`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._deferred: list[str] = []  # statements `run_later` holds for the next command
+        self._holding: list[bytes] | None = None  # what `_write_bytes` keeps instead of sending
+        super().__init__(*args, **kwargs)
 
     def escape(self, obj: Any, mapping: Any = None) -> str:
         """PyMySQL's `escape`, a text parameter (most of them) quoted in one step: the same
@@ -220,6 +226,71 @@ class Connection(connections.Connection):
         escape = self.escape
         self.query(sql % {key: escape(value) for key, value in args.items()})
         return self._result  # type: ignore[return-value]
+
+    def run_later(self, sql: str, args: Mapping[str, Any]) -> None:
+        """`run` for a write whose answer the caller does not read: the statement is escaped now
+        and sent before the connection's next command (a read, the COMMIT), in one write with
+        the other statements deferred since; their answers are read before that command goes
+        out and the first error is raised there. A ROLLBACK drops them unsent."""
+        escape = self.escape
+        self._deferred.append(sql % {key: escape(value) for key, value in args.items()})
+
+    def _execute_command(self, command: int, sql: Any) -> None:
+        if self._deferred:
+            self.send_deferred()
+        super()._execute_command(command, sql)
+
+    def send_deferred(self) -> None:
+        """The deferred statements in one write (one round trip for all of them), then their
+        answers in order. Every answer is read before the first error is raised, so the
+        connection stays in step; a lost connection is raised at once."""
+        statements, self._deferred = self._deferred, []
+        if not statements:
+            return
+        held = self._holding = []
+        try:
+            for sql in statements:
+                super()._execute_command(COMMAND.COM_QUERY, sql)
+        finally:
+            self._holding = None
+        self._write_bytes(b"".join(held))
+        failed: pymysql.err.MySQLError | None = None
+        for _ in statements:
+            self._next_seq_id = 1
+            try:
+                self._read_query_result()
+            except pymysql.err.MySQLError as exc:
+                if self._sock is None:
+                    raise
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+
+    def _write_bytes(self, data: bytes) -> None:
+        if self._holding is None:
+            super()._write_bytes(data)
+        else:
+            self._holding.append(data)
+
+    def commit(self) -> None:
+        """PyMySQL's, the deferred writes sent first: when one of them fails, the transaction
+        is rolled back and its error raised (never a COMMIT without them, never a transaction
+        left open behind a COMMIT that failed)."""
+        try:
+            self.send_deferred()
+        except pymysql.err.MySQLError:
+            if self._sock is not None:
+                super().rollback()
+            raise
+        super().commit()
+
+    def rollback(self) -> None:
+        self._deferred = []  # never sent: nothing of them to undo
+        super().rollback()
+
+    def _force_close(self) -> None:
+        self._deferred = []
+        super()._force_close()
 
     def read_payload(self) -> bytes:
         """`_read_packet`'s payload without the packet object around it (the column definitions

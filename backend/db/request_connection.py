@@ -90,11 +90,26 @@ def autocommit(held: Connection) -> None:
 def commit(db: SQLAlchemy) -> None:
     """The Session's work (when there is a Session) and the request's transaction."""
     registry = db.session.registry
-    if registry.has():
-        registry().commit()  # a joined Session commits the held connection's transaction too
     held = _held.get(registry.scopefunc())
     if held is not None and held.get_transaction() is not None:
+        send_deferred(held)
+    if registry.has():
+        registry().commit()  # a joined Session commits the held connection's transaction too
+    if held is not None and held.get_transaction() is not None:
         held.commit()
+
+
+def send_deferred(held: Connection) -> None:
+    """The writes `direct.execute_later` deferred, sent before the COMMIT as statements: a
+    failure is then a statement's error, with the transaction still there for the rollback."""
+    dbapi_connection = held.connection.dbapi_connection
+    send = getattr(dbapi_connection, "send_deferred", None)  # MySQL/MariaDB only
+    if send is None:
+        return
+    try:
+        send()
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy wraps, invalidates or re-raises it
+        held._handle_dbapi_exception(exc, "(deferred writes)", {}, None, None)  # noqa: SLF001
 
 
 def rollback(db: SQLAlchemy) -> None:

@@ -146,7 +146,7 @@ def write_status(
     old = int(row["is_active"])
     stamp = now()
     params = {"flow_id": row["id"], "new_status": target, "stamp": stamp}
-    direct.execute(SET_STATUS, params)
+    direct.execute_later(SET_STATUS, params)
     audit.record(
         call,
         STATUS_CHANGED,
