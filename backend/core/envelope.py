@@ -86,7 +86,8 @@ def new_request_id() -> str:
     """`req_` + PHP `uniqid('', true)`: 8 hex seconds, 5 hex microseconds, then `d.dddddddd`."""
     now = time.time()
     seconds, micros = int(now), int((now % 1) * 1_000_000)
-    return f"req_{seconds:08x}{micros:05x}{random.randrange(10)}.{random.randrange(10**8):08d}"
+    digit, digits = divmod(random.randrange(10**9), 10**8)  # one draw for `d.dddddddd`
+    return f"req_{seconds:08x}{micros:05x}{digit}.{digits:08d}"
 
 
 def accept_request_id(incoming: str | None) -> str:

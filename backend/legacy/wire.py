@@ -46,7 +46,8 @@ def row_dict(table: Table, row: Any, exclude: Iterable[str] = ()) -> dict[str, A
     if exclude:
         skip = set(exclude)
         names = tuple(name for name in names if name not in skip)
-    get = row.__getitem__ if isinstance(row, Mapping) else _attribute_getter(row)
+    mapping = type(row) is dict or isinstance(row, Mapping)  # the ABC's check only when needed
+    get = row.__getitem__ if mapping else _attribute_getter(row)
     return wire_row(names, [get(name) for name in names])
 
 

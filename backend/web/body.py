@@ -129,7 +129,8 @@ def load_data(req: Request, action: Action) -> dict[str, Any]:
     return schema_instance(action.schema).load(body) if body else load_empty(action.schema)
 
 
-EMPTY_LOADS: dict[type, dict[str, Any]] = {}
+EMPTY_LOADS: dict[type, tuple[dict[str, Any], bool]] = {}
+SCALARS = (str, int, float, type(None))
 
 
 def load_empty(schema: type) -> dict[str, Any]:
@@ -137,12 +138,15 @@ def load_empty(schema: type) -> dict[str, Any]:
 
     Input schemas are functions of the body alone, so the first successful load is the answer
     for every later one; a refusal (a required field) is not kept and is raised each time.
-    Each caller gets its own copy: handlers may change what they were given.
+    Each caller gets its own copy: handlers may change what they were given (a copy of the dict
+    is enough when every value is a scalar, as `{"reason": None}`).
     """
-    loaded = EMPTY_LOADS.get(schema)
-    if loaded is None:
-        loaded = EMPTY_LOADS[schema] = schema_instance(schema).load({})
-    return copy.deepcopy(loaded)
+    kept = EMPTY_LOADS.get(schema)
+    if kept is None:
+        loaded = schema_instance(schema).load({})
+        kept = EMPTY_LOADS[schema] = (loaded, all(isinstance(v, SCALARS) for v in loaded.values()))
+    loaded, flat = kept
+    return dict(loaded) if flat else copy.deepcopy(loaded)
 
 
 def body_loader(req: Request, action: Action) -> BodySource:

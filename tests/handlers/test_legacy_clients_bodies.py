@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from marshmallow import Schema, fields
 
 import handlers  # noqa: F401  (registers every act)
 from backend.core.registry import Action, registry
+from backend.web.body import load_empty
 from tests.factories import BASE, Factory
 
 PHP_EMPTY_ARRAY = b"[]"
@@ -247,3 +249,20 @@ def test_php_json_sent_under_the_default_curl_form_type_is_read_as_json(
     owner = make.user()
     response = send(client, {"act": "projects"}, body, content_type=FORM, token=make.token(owner))
     assert answer(response) == (status, message)
+
+
+class Tags(Schema):
+    reason = fields.String(load_default=None)
+    tags = fields.List(fields.String(), load_default=list)
+
+
+class Reason(Schema):
+    reason = fields.String(load_default=None)
+
+
+@pytest.mark.parametrize("schema", [Tags, Reason])
+def test_every_empty_body_is_loaded_into_its_own_dict(schema: type[Schema]) -> None:
+    first = load_empty(schema)
+    first["reason"] = "changed by a handler"
+    first.get("tags", []).append("changed too")
+    assert load_empty(schema) == schema().load({})
