@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from backend import create_app
 from backend.db import db
+from backend.web import logs
 from backend.web.metrics import METHOD_LABELS
 from handlers import system
 from tests.conftest import gateway_config
@@ -311,3 +312,19 @@ def test_health_reports_memory_without_reading_proc_on_every_call(
     answers = [client.get(BASE, query_string={"act": "health"}).json["data"] for _ in range(5)]
     assert len(reads) == 1
     assert all(data["memory_usage"] > 0 and data["peak_memory"] > 0 for data in answers)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "werkzeug-test/1.0",
+        "é ü 中文 🚀",
+        "".join(chr(code) for code in range(0x80)),  # every control character and quote
+        "\u2028\u2029\x7f\x80\x9f\xa0\xff",
+        "\ud800 a lone surrogate",  # orjson refuses it: the standard encoder writes the line
+    ],
+)
+def test_an_access_line_is_written_as_the_standard_json_encoder_writes_it(text: str) -> None:
+    line = {"path": "/gassapi2/backend/", "user_agent": text, "status": 200}
+    line |= {"duration_ms": 12.34, "bytes": 4217, "user_id": None}
+    assert logs.render(line) == logs.encode(line)

@@ -12,6 +12,7 @@ import time
 import traceback
 from typing import Any
 
+import orjson
 from flask import Flask
 from flask.logging import default_handler
 
@@ -88,10 +89,19 @@ def write_access(level: int, line: dict[str, Any]) -> None:
     `LogRecord` and the handler chain cost as much as the rest of the line); anywhere else (a
     handler a deployment or a test configured) it goes through `Logger.handle`, without
     `Logger.log`'s search for the calling frame (the line names no source file)."""
-    text = encode(line)
+    text = render(line)
     handler = own_stream(level)
     if handler is None or not handler.write_line(text):
         access.handle(access.makeRecord(ACCESS_LOGGER, level, "", 0, text, (), None))
+
+
+def render(line: dict[str, Any]) -> str:
+    """`encode`'s text, by orjson (the same bytes for a line's strings, numbers and None, in a
+    tenth of the time); a text orjson refuses (a lone surrogate) by `encode` itself."""
+    try:
+        return orjson.dumps(line).decode()
+    except orjson.JSONEncodeError:
+        return encode(line)
 
 
 def own_stream(level: int) -> AccessStream | None:
