@@ -2,12 +2,13 @@
 
 Phases, each bounded: MariaDB up → wrk present → fresh `gateway_bench` seeded → wire capture and
 baseline sync check → bare-Flask floor under gunicorn → for each scenario: the PyMySQL limit, the
-shared reference workload (`bench/reference.py`, issue #14's yardstick), the gateway under wrk,
+shared reference workload (`bench/reference.py`, issue #14's yardstick) and the gateway under wrk
+in turn (two rounds each, their medians compared, as the issue measured the legacy backend),
 then issue #14's probe (`bench/probe_app.py`, the "ceiling" here) under wrk → scaling runs →
 worker RSS → table on stdout, `bench/results.json`.
 
 Environment knobs: BENCH_SECONDS (10), BENCH_LIMIT_SECONDS (5), BENCH_REFERENCE_SECONDS (8),
-BENCH_SCALING_SECONDS (5),
+BENCH_SCALING_SECONDS (5), BENCH_ROUNDS (2: reference and gateway alternate, medians compared),
 BENCH_CONNECTIONS (16), BENCH_THREADS (2), BENCH_SCENARIOS (comma list), BENCH_PROFILE (comma list
 of scenarios to profile with py-spy after they were measured), BENCH_DATABASE_URL,
 WEB_CONCURRENCY (passed to gunicorn as in production).
@@ -24,6 +25,7 @@ import resource
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -78,6 +80,11 @@ SCALING_SECONDS = env_number("BENCH_SCALING_SECONDS", 5)
 CONNECTIONS = int(env_number("BENCH_CONNECTIONS", 16))
 THREADS = int(env_number("BENCH_THREADS", 2))
 WARMUP_SECONDS = 2
+# As issue #14 measured the legacy backend (legacy, gateway, legacy, gateway; the median of the
+# pair): the reference and the gateway alternate, and each ratio is of their medians.
+ROUNDS = int(env_number("BENCH_ROUNDS", 2))
+ADDED_UP = ("requests", "errors")
+ERROR_KINDS = ("status", "connect", "read", "write", "timeout")
 
 
 @dataclass(frozen=True)
@@ -403,6 +410,37 @@ def run_reference(url: str, seeded: seed.Seeded, scenario: str) -> dict[str, Any
     return {"ops": json.loads(done.stdout.strip().splitlines()[-1])[scenario]}
 
 
+def median_reference(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The reference's rounds as one: the median of its ops/s (of two, their mean)."""
+    failed = [run for run in runs if run["ops"] is None]
+    if failed:
+        return failed[0]
+    return {"ops": round(statistics.median(run["ops"] for run in runs), 1), "rounds": runs}
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """wrk's rounds of one scenario as one: the median of each rate, latency and CPU figure
+    (of two, their mean), requests and errors added up; the rounds themselves kept beside."""
+    if len(runs) == 1:
+        return runs[0]
+    found = combined(runs)
+    found["rounds"] = runs
+    return found
+
+
+def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        values = [run[key] for run in runs]
+        if isinstance(value, dict):
+            found[key] = combined(values)
+        elif key in ADDED_UP or key in ERROR_KINDS:
+            found[key] = sum(values)
+        else:
+            found[key] = round(statistics.median(values), 3)
+    return found
+
+
 def reference_provenance() -> dict[str, Any]:
     """The vendored copy must stay byte-identical to the shared yardstick, or ratios drift."""
     digest = hashlib.sha256(REFERENCE.read_bytes()).hexdigest()
@@ -681,6 +719,7 @@ def main() -> int:
         "machine": machine(),
         "settings": {
             "seconds": SECONDS,
+            "rounds": ROUNDS,
             "limit_seconds": LIMIT_SECONDS,
             "scaling_seconds": SCALING_SECONDS,
             "connections": CONNECTIONS,
@@ -748,13 +787,17 @@ def main() -> int:
                 results["limit"][scenario.name] = limit.run(
                     url, scenario.limit_plan, ctx, LIMIT_SECONDS, limit.default_processes()
                 )
-            if scenario.reference:
-                say(f"{scenario.name}: reference ({scenario.reference})")
-                results["reference"][scenario.name] = run_reference(url, seeded, scenario.reference)
-            say(f"{scenario.name}: gateway")
             run_wrk(wrk, server, scenario, files, token, WARMUP_SECONDS)
-            measured = run_wrk(wrk, server, scenario, files, token, SECONDS)
-            results["scenarios"][scenario.name] = measured
+            references, runs = [], []
+            for round_number in range(1, (ROUNDS if scenario.reference else 1) + 1):
+                if scenario.reference:
+                    say(f"{scenario.name}: reference ({scenario.reference}), round {round_number}")
+                    references.append(run_reference(url, seeded, scenario.reference))
+                say(f"{scenario.name}: gateway, round {round_number}")
+                runs.append(run_wrk(wrk, server, scenario, files, token, SECONDS))
+            if references:
+                results["reference"][scenario.name] = median_reference(references)
+            results["scenarios"][scenario.name] = median_run(runs)
             if scenario.reference:
                 say(f"{scenario.name}: the issue's probe")
                 results["ceiling"][scenario.name] = measure_ceiling(
