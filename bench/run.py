@@ -82,7 +82,7 @@ THREADS = int(env_number("BENCH_THREADS", 2))
 WARMUP_SECONDS = 2
 # As issue #14 measured the legacy backend (legacy, gateway, legacy, gateway; the median of the
 # pair): the reference and the gateway alternate, and each ratio is of their medians.
-ROUNDS = int(env_number("BENCH_ROUNDS", 2))
+ROUNDS = max(1, int(env_number("BENCH_ROUNDS", 2)))
 ADDED_UP = ("requests", "errors")
 ERROR_KINDS = ("status", "connect", "read", "write", "timeout")
 
