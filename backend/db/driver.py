@@ -220,11 +220,15 @@ class Connection(connections.Connection):
         encoders = self.encoders if mapping is None else mapping
         return encoders.get(kind) is converters.encoders.get(kind)
 
-    def run(self, sql: str, args: Mapping[str, Any]) -> Result:
-        """`cursor.execute(sql, args)` (named parameters) and its buffered result, without the
-        cursor: the same escaping, the same SQL text sent, the same `Result`."""
+    def render(self, sql: str, args: Mapping[str, Any]) -> str:
+        """The SQL text `cursor.execute(sql, args)` sends (named parameters, the same escaping)."""
         escape = self.escape
-        self.query(sql % {key: escape(value) for key, value in args.items()})
+        return sql % {key: escape(value) for key, value in args.items()}
+
+    def run(self, sql: str, args: Mapping[str, Any]) -> Result:
+        """`cursor.execute(sql, args)` and its buffered result, without the cursor: the same SQL
+        text sent (`render`), the same `Result`."""
+        self.query(self.render(sql, args))
         return self._result  # type: ignore[return-value]
 
     def run_later(self, sql: str, args: Mapping[str, Any]) -> None:
@@ -232,8 +236,7 @@ class Connection(connections.Connection):
         and sent before the connection's next command (a read, the COMMIT), in one write with
         the other statements deferred since; their answers are read before that command goes
         out and the first error is raised there. A ROLLBACK drops them unsent."""
-        escape = self.escape
-        self._deferred.append(sql % {key: escape(value) for key, value in args.items()})
+        self._deferred.append(self.render(sql, args))
 
     def _execute_command(self, command: int, sql: Any) -> None:
         if self._deferred:
