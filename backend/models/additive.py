@@ -38,20 +38,24 @@ def index_names(engine: Engine, table: Table) -> set[str]:
     return {index["name"] for index in inspect(engine).get_indexes(table.name)}
 
 
-def legacy_tables_present(engine: Engine) -> bool:
-    additive = {table.name for table in ADDITIVE_TABLES}
-    return any(name not in additive for name in inspect(engine).get_table_names())
+def table_names(bind: Engine | Connection) -> set[str]:
+    return set(inspect(bind).get_table_names())
+
+
+def legacy_tables_present(present: set[str]) -> bool:
+    return bool(present - {table.name for table in ADDITIVE_TABLES})
 
 
 def missing_tables(bind: Engine | Connection) -> list[str]:
-    present = set(inspect(bind).get_table_names())
+    present = table_names(bind)
     return [table.name for table in ADDITIVE_TABLES if table.name not in present]
 
 
-def create_missing(engine: Engine) -> list[str]:
+def create_missing(engine: Engine, present: set[str] | None = None) -> list[str]:
     """Create each missing additive table and index whose legacy parent tables exist (on an empty
-    database `init-db` creates everything). Returns the names this process created."""
-    present = set(inspect(engine).get_table_names())
+    database `init-db` creates everything); `present`: the table names just read, when the caller
+    has them. Returns the names this process created."""
+    present = table_names(engine) if present is None else present
     created: list[str] = []
     for table in ADDITIVE_TABLES:
         if not parents(table) <= present:
@@ -81,13 +85,14 @@ def create_missing_indexes(engine: Engine, table: Table) -> list[str]:
     return created
 
 
-def settle() -> list[str] | None:
+def settle(present: set[str] | None = None) -> list[str] | None:
     """Create what is missing (unless DB_AUTO_CREATE=false), then note and return what still is:
-    None when the database cannot be asked now (a request meeting a missing table asks again)."""
+    None when the database cannot be asked now (a request meeting a missing table asks again).
+    `present`: the table names just read, when the caller has them."""
     app = current_app
     try:
         if app.config["DB_AUTO_CREATE"]:
-            created = create_missing(db.engine)
+            created = create_missing(db.engine, present)
             if created:
                 app.logger.warning("created the gateway's missing %s", ", ".join(created))
         missing: list[str] | None = missing_tables(db.engine)
@@ -102,14 +107,14 @@ def ensure() -> None:
     """At start-up, in the app context. An empty database (no legacy table either) is left to
     `init-db`, which creates every table: nothing is created here, and only that is said."""
     try:
-        empty = not legacy_tables_present(db.engine)
+        present: set[str] | None = table_names(db.engine)
     except DBAPIError:
-        empty = False  # `settle` says the database cannot be asked
-    if empty:
+        present = None  # `settle` says the database cannot be asked
+    if present is not None and not legacy_tables_present(present):
         current_app.logger.warning(EMPTY)
         current_app.extensions[MISSING] = None
         return
-    missing = settle()
+    missing = settle(present)
     if missing:
         names = ", ".join(missing)
         current_app.logger.warning("missing %s (run init-db): acts using it answer 503", names)
