@@ -247,8 +247,9 @@ def ensure_wrk() -> str:
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py APP` with the production config, logs to a file."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, app: str, env: dict[str, str], log: Path, cwd: Path = ROOT) -> None:
         self.port = free_port()
+        self.cwd = cwd
         self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self.log = log
         self.app = app
@@ -258,7 +259,7 @@ class Gunicorn:
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.app],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,
