@@ -3,13 +3,14 @@
     python -m bench.ab SCENARIO A B [--rounds 6] [--seconds 5]
 
 A and B are sides: `gateway` (this tree), `gateway@REV` (a git revision, served from a temporary
-worktree of this repository), `probe` (issue #14's probe, `bench/probe_app.py`), each optionally
-followed by environment settings for its gunicorn: `gateway+GUNICORN_WORKER_CLASS=gthread`,
-`gateway@HEAD~3+WEB_CONCURRENCY=3`. Both are served at once on the bench database (seeded by
-`make bench`), each loaded by its own wrk (`-t1 -c8`) in the same seconds, round after round; a
-round reports each side's req/s, p99 and CPU per request of its workers, and B's req/s ÷ A's. The
-geometric mean of the rounds is the answer: measured one after the other, the same two trees
-moved ±15 % from one round to the next on this VM; measured at once, their ratio a few percent.
+worktree of this repository, on this checkout's venv), `probe` (issue #14's probe,
+`bench/probe_app.py`), each optionally followed by environment settings for its gunicorn:
+`gateway+GUNICORN_WORKER_CLASS=gthread`, `gateway@HEAD~3+WEB_CONCURRENCY=3`. Both are served at
+once on the bench database (seeded by `make bench`), each loaded by its own wrk (`-t1 -c8`) in
+the same seconds, round after round; a round reports each side's req/s, p99 and CPU per request
+of its workers, and B's req/s ÷ A's. The geometric mean of the rounds is the answer: measured
+one after the other, the same two trees moved ±15 % from one round to the next on this VM;
+measured at once, their ratio a few percent.
 
 Two same sides (`gateway gateway`) show the method's own bias; run a comparison in both orders.
 """
@@ -165,7 +166,7 @@ def main() -> int:
                     f" cpu {r['cpu_ms_per_request'].get('gateway', 0):.3f} ms"
                     for tag, r in (("A", a), ("B", b))
                 )
-                + f"  B/A {b['rps'] / a['rps']:.3f}",
+                + f"  B/A {ratios([(a['rps'], b['rps'])]).get('geomean', 'n/a')}",
                 flush=True,
             )
     print(f"{args.scenario}: B/A {ratios(rounds)}")
