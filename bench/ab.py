@@ -89,16 +89,8 @@ def checkout(revision: str | None) -> Iterator[Path]:
 
 
 def side_env(base: dict[str, str], side: Side, tree: Path, tag: str) -> dict[str, str]:
-    metrics = run.OUT / f"metrics-ab-{tag}"
-    shutil.rmtree(metrics, ignore_errors=True)
-    metrics.mkdir(parents=True)
     # A worktree's own modules come before the editable install of this checkout.
-    return {
-        **base,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
-        "PYTHONPATH": str(tree),
-        **dict(side.env),
-    }
+    return {**run.own_metrics(base, f"metrics-ab-{tag}"), "PYTHONPATH": str(tree), **dict(side.env)}
 
 
 def measure_round(

@@ -18,7 +18,6 @@ configuration, the idea of `tests/test_slow_clients.py` against the port wrk wou
 import argparse
 import json
 import os
-import shutil
 import socket
 import statistics
 import sys
@@ -36,6 +35,7 @@ from bench.run import (
     ensure_wrk,
     gateway_env,
     issue_access_token,
+    own_metrics,
     run_reference,
     scenarios,
     seeded_bench,
@@ -69,14 +69,10 @@ class Served:
         front, _, workers = config.rpartition(":")
         self.nginx = front.startswith("nginx+")
         worker_class = front.removeprefix("nginx+")
-        metrics = OUT / f"metrics-{config.replace(':', '-')}"  # several servers run at once
-        shutil.rmtree(metrics, ignore_errors=True)
-        metrics.mkdir(parents=True)
         settings = {
-            **env,
+            **own_metrics(env, f"metrics-{config.replace(':', '-')}"),  # several run at once
             "GUNICORN_WORKER_CLASS": worker_class,
             "WEB_CONCURRENCY": workers,
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
         if self.nginx:
             settings["PROXY_COUNT"] = "1"  # as the systemd unit

@@ -627,11 +627,8 @@ def gateway_env(url: str) -> dict[str, str]:
     )
     env = {k: os.environ[k] for k in keep if k in os.environ}
     env.setdefault("GUNICORN_WORKER_CLASS", unit_worker_class())
-    metrics = OUT / "metrics"  # as the systemd unit in deploy/: multi-process metrics
-    shutil.rmtree(metrics, ignore_errors=True)
-    metrics.mkdir(parents=True)
+    env = own_metrics(env, "metrics")  # as the systemd unit in deploy/: multi-process metrics
     env.update(
-        PROMETHEUS_MULTIPROC_DIR=str(metrics),
         DATABASE_URL=url,
         APP_ENV="production",
         JWT_ACCESS_SECRET=secrets.token_hex(32),
@@ -640,6 +637,15 @@ def gateway_env(url: str) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
+
+
+def own_metrics(env: dict[str, str], name: str) -> dict[str, str]:
+    """`env` with a fresh multi-process metrics directory of its own, `bench/out/NAME`: a gunicorn
+    master empties its directory at start, so servers running at once need one each."""
+    metrics = OUT / name
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    return {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
 
 
 def issue_access_token(env: dict[str, str], seeded: seed.Seeded) -> tuple[Any, str]:
@@ -766,10 +772,7 @@ def main() -> int:
     # and measured right after it, scenario by scenario, so both ratios share the reference's
     # minutes. Its own metrics directory: a gunicorn master empties its directory at start.
     results["ceiling"] = {}
-    ceiling_metrics = OUT / "metrics-probe"
-    shutil.rmtree(ceiling_metrics, ignore_errors=True)
-    ceiling_metrics.mkdir(parents=True)
-    ceiling_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(ceiling_metrics)}
+    ceiling_env = own_metrics(env, "metrics-probe")
     with (
         Gunicorn("bench.probe_app:app", ceiling_env, OUT / "probe.log") as ceiling,
         Gunicorn("wsgi:app", env, OUT / "gateway.log") as server,
