@@ -15,6 +15,7 @@ LEGACY_RATIO = {
 P99_OVER_P50 = 2.0
 SCALING_TARGET = 1.5
 RSS_TARGET_MB = 80
+FLOOR_ROWS = (("floor", "(bare Flask floor)"), ("wsgi_floor", "(bare WSGI floor)"))
 
 
 def ratio(value: float | None, reference: float | None, digits: int = 2) -> float | None:
@@ -75,12 +76,12 @@ def render_table(results: dict[str, Any]) -> str:
             f"{fmt(row['ratio_limit'], '.2f'):>7} {fmt(row['ratio_floor'], '.2f'):>7} "
             f"{trip_text(wire.get(name, {})):>6}"
         )
-    floor = results.get("floor")
-    if floor:
-        lines.append(
-            f"{'(bare Flask floor)':<20} {floor['rps']:>8.1f} {floor['p50_ms']:>7.2f} "
-            f"{floor['p99_ms']:>7.2f} {floor['errors']:>4}"
-        )
+    for key, label in FLOOR_ROWS:
+        if floor := results.get(key):
+            lines.append(
+                f"{label:<20} {floor['rps']:>8.1f} {floor['p50_ms']:>7.2f} "
+                f"{floor['p99_ms']:>7.2f} {floor['errors']:>4}"
+            )
     lines.append("")
     lines += [
         "x ref = gateway req/s / reference ops/s (bench/reference.py, same run, same rows);",
@@ -94,6 +95,7 @@ def render_table(results: dict[str, Any]) -> str:
         "the gateway does less (orjson, remembered definitions: flows). '!' = the probe had errors",
     ]
     lines += cpu_lines(results)
+    lines += layer_lines(results)
     lines += scaling_lines(results.get("scaling"))
     lines += memory_lines(results.get("rss_mb"))
     lines.append(f"gunicorn worker class: {results.get('worker_class', 'gevent')}")
@@ -203,8 +205,9 @@ def cpu_lines(results: dict[str, Any]) -> list[str]:
         rows[name] = row
         if name in ceiling:
             rows[f"{name} (probe)"] = ceiling[name]
-    if results.get("floor"):
-        rows["(floor)"] = results["floor"]
+    for key, label in FLOOR_ROWS:
+        if results.get(key):
+            rows[label] = results[key]
     rows = {name: row for name, row in rows.items() if row.get("cpu_ms_per_request")}
     if not rows:
         return []
@@ -221,3 +224,49 @@ def cpu_lines(results: dict[str, Any]) -> list[str]:
             f"wrk {cpu['wrk']:6.3f}  others {cpu['others']:6.3f}"
         )
     return lines
+
+
+def layers(results: dict[str, Any], name: str) -> dict[str, float] | None:
+    """A referenced scenario's worker CPU per request split by layer, each measured in this run:
+    gunicorn and the kernel (the WSGI floor), Flask's request handling (the Flask floor above
+    it), the scenario's least work (the probe above the Flask floor: PyJWT, PyMySQL, JSON) and
+    the gateway's own duties (the gateway above the probe); `budget` is what a worker may spend
+    per request at the target, the row's MariaDB, wrk and others taken as measured."""
+    cpu = results.get("scenarios", {}).get(name, {}).get("cpu_ms_per_request")
+    probe = results.get("ceiling", {}).get(name, {}).get("cpu_ms_per_request")
+    floors = [results.get(key, {}).get("cpu_ms_per_request") for key, _ in FLOOR_ROWS]
+    ops = results.get("reference", {}).get(name, {}).get("ops")
+    cores = results.get("machine", {}).get("cores")
+    if not (cpu and probe and all(floors) and ops and cores):
+        return None
+    flask, bare = (floor["gateway"] for floor in floors)
+    around = cpu["mariadb"] + cpu["wrk"] + cpu["others"]
+    return {
+        "gunicorn": bare,
+        "flask": flask - bare,
+        "least_work": probe["gateway"] - flask,
+        "duties": cpu["gateway"] - probe["gateway"],
+        "gateway": cpu["gateway"],
+        "budget": cores * 1000 / (REFERENCE_TARGET[name] * ops) - around,
+    }
+
+
+def layer_lines(results: dict[str, Any]) -> list[str]:
+    found = {name: layers(results, name) for name in REFERENCE_TARGET}
+    lines = [
+        f"  {name:<20} {row['gunicorn']:6.3f} {row['flask']:+7.3f} {row['least_work']:+7.3f} "
+        f"{row['duties']:+7.3f} = {row['gateway']:6.3f}   {row['budget']:6.3f}"
+        for name, row in found.items()
+        if row
+    ]
+    if not lines:
+        return []
+    return [
+        "",
+        "worker CPU ms per request by layer: gunicorn alone (WSGI floor), + Flask (Flask floor),",
+        "+ the least work of the scenario (probe), + the gateway's own duties (gateway); budget =",
+        "what a worker may spend at the target, with this row's MariaDB, wrk and others",
+        f"  {'scenario':<20} {'wsgi':>6} {'flask':>7} {'least':>7} {'duties':>7}   {'worker':>6}"
+        f"   {'budget':>6}",
+        *lines,
+    ]

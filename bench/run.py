@@ -69,6 +69,14 @@ BASE = "/gassapi2/backend/"
 TOTAL_BUDGET = 9 * 60
 
 
+# The two floors: a constant envelope from a bare Flask view, and from a plain WSGI callable
+# (gunicorn's worker and the kernel alone); apart, they are what Flask's request handling costs.
+FLOORS = (
+    ("floor", "bench.floor_app:app", "a bare Flask view"),
+    ("wsgi_floor", "bench.floor_app:bare", "a plain WSGI callable"),
+)
+
+
 def env_number(name: str, default: float) -> float:
     return float(os.environ.get(name) or default)
 
@@ -758,12 +766,13 @@ def main() -> int:
     results["wire"] = capture_wire(app, token, url, chosen, files, ctx)
     (OUT / "gateway.log").write_text("")
 
-    say("floor: a bare Flask view under the same gunicorn config")
     floor = Scenario("floor", "GET", BASE + "?act=health", token=False)
-    with Gunicorn("bench.floor_app:app", env, OUT / "floor.log") as server:
-        run_wrk(wrk, server, floor, files, token, WARMUP_SECONDS)
-        results["floor"] = run_wrk(wrk, server, floor, files, token, SECONDS)
-    say(f"floor: {results['floor']['rps']} requests/s")
+    for key, app_name, what in FLOORS:
+        say(f"{key}: {what} under the same gunicorn config")
+        with Gunicorn(app_name, env, OUT / f"{key}.log") as server:
+            run_wrk(wrk, server, floor, files, token, WARMUP_SECONDS)
+            results[key] = run_wrk(wrk, server, floor, files, token, SECONDS)
+        say(f"{key}: {results[key]['rps']} requests/s")
 
     results["scenarios"] = {}
     results["limit"] = {}
