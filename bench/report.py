@@ -234,12 +234,13 @@ def layers(results: dict[str, Any], name: str) -> dict[str, float] | None:
     per request at the target, the row's MariaDB, wrk and others taken as measured."""
     cpu = results.get("scenarios", {}).get(name, {}).get("cpu_ms_per_request")
     probe = results.get("ceiling", {}).get(name, {}).get("cpu_ms_per_request")
-    floors = [results.get(key, {}).get("cpu_ms_per_request") for key, _ in FLOOR_ROWS]
+    flask_floor = results.get("floor", {}).get("cpu_ms_per_request")
+    wsgi_floor = results.get("wsgi_floor", {}).get("cpu_ms_per_request")
     ops = results.get("reference", {}).get(name, {}).get("ops")
     cores = results.get("machine", {}).get("cores")
-    if not (cpu and probe and all(floors) and ops and cores):
+    if not (cpu and probe and flask_floor and wsgi_floor and ops and cores):
         return None
-    flask, bare = (floor["gateway"] for floor in floors)
+    flask, bare = flask_floor["gateway"], wsgi_floor["gateway"]
     around = cpu["mariadb"] + cpu["wrk"] + cpu["others"]
     return {
         "gunicorn": bare,
