@@ -1,11 +1,12 @@
 """`make bench`: seed a fresh database, run the gateway as production does, load it, compare.
 
 Phases, each bounded: MariaDB up → wrk present → fresh `gateway_bench` seeded → wire capture and
-baseline sync check → bare-Flask floor under gunicorn → for each scenario: the PyMySQL limit, the
-shared reference workload (`bench/reference.py`, issue #14's yardstick) and the gateway under wrk
-in turn (two rounds each, their medians compared, as the issue measured the legacy backend),
-then issue #14's probe (`bench/probe_app.py`, the "ceiling" here) under wrk → scaling runs →
-worker RSS → table on stdout, `bench/results.json`.
+baseline sync check → the bare-Flask and plain-WSGI floors under gunicorn → for each scenario:
+the PyMySQL limit, the shared reference workload (`bench/reference.py`, issue #14's yardstick) and
+the gateway under wrk in turn (two rounds each, their medians compared, as the issue measured the
+legacy backend), then issue #14's probe (`bench/probe_app.py`, the "ceiling" here) under wrk →
+scaling runs → worker RSS → table on stdout (with each referenced scenario's CPU by layer),
+`bench/results.json`.
 
 Environment knobs: BENCH_SECONDS (10), BENCH_LIMIT_SECONDS (5), BENCH_REFERENCE_SECONDS (8),
 BENCH_SCALING_SECONDS (5), BENCH_ROUNDS (2: reference and gateway alternate, medians compared),
